@@ -1,0 +1,48 @@
+/* Internal interface between the entry points (fastinit.c), the per-ISA kernel files and
+ * the dispatcher (dispatch.c). Not installed, not part of the public API. */
+#ifndef FI_INTERNAL_H
+#define FI_INTERNAL_H
+
+#include <stdint.h>
+
+#include "fastinit.h"
+
+typedef enum fi_dist {
+    FI_DIST_BITS = 0,
+    FI_DIST_UNIFORM = 1,
+    FI_DIST_NORMAL = 2,
+    FI_DIST_TRUNC_NORMAL = 3,
+    FI_DIST_CONSTANT = 4,
+    FI_DIST_COUNT = 5
+} fi_dist;
+
+/* Everything a kernel needs, resolved once per call by the entry point so that the hot loops
+ * have no branch on arguments. */
+typedef struct fi_call {
+    uint32_t key[2];    /* (seed mod 2^32, seed >> 32) */
+    uint32_t stream[2]; /* counter words 2 and 3: (stream mod 2^32, stream >> 32) */
+    /* uniform: x = low + range * u; x >= high -> below_high (only when low < high) */
+    float low32, range32, high32, below_high32;
+    double low64, range64, high64, below_high64;
+    /* normal: x = mean + std * z */
+    float mean32, std32;
+    double mean64, std64;
+    /* truncated normal: p = tn_pa + u * tn_mass; z = tn_sign * ppf(p); x = clamp(mean + std z, a, b) */
+    double tn_pa, tn_mass, tn_sign, tn_a, tn_b;
+    /* constant */
+    float value32;
+    double value64;
+} fi_call;
+
+typedef void (*fi_kernel)(void *out, uint64_t count, uint64_t first, const fi_call *call);
+
+typedef struct fi_isa_table {
+    const char *name;
+    fi_kernel kernel[FI_DIST_COUNT][FI_DTYPE_COUNT]; /* NULL: combination not supported */
+} fi_isa_table;
+
+extern const fi_isa_table fi_table_scalar;
+
+const fi_isa_table *fi_active_table(void);
+
+#endif /* FI_INTERNAL_H */

@@ -1,0 +1,84 @@
+"""Which backend runs the fills: the C extension (fastinit._core) or the NumPy one.
+
+Chosen once at import. ``FASTINIT_BACKEND=numpy|c`` forces one; without it the C extension
+is used when it imports, else the NumPy backend with one warning. ``FASTINIT_ISA`` forces
+the C kernel set (an error if this build or CPU lacks it).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from types import ModuleType
+from typing import Iterator
+
+from . import _numpy
+
+_active: ModuleType
+
+
+def _load_c() -> ModuleType:
+    from . import _core  # type: ignore[attr-defined]
+
+    isa = os.environ.get("FASTINIT_ISA", "").strip().lower()
+    if isa:
+        _core.select_isa(isa)
+    return _core
+
+
+def _choose() -> ModuleType:
+    forced = os.environ.get("FASTINIT_BACKEND", "").strip().lower()
+    if forced not in ("", "c", "numpy"):
+        raise ImportError(f"FASTINIT_BACKEND={forced!r} is not one of 'c', 'numpy'")
+    if forced == "numpy":
+        return _numpy
+    try:
+        return _load_c()
+    except ImportError as exc:
+        if forced == "c":
+            raise ImportError(
+                f"FASTINIT_BACKEND=c but the C extension fastinit._core is not available ({exc})"
+            ) from exc
+        warnings.warn(
+            f"fastinit: the C extension is not available ({exc}); using the pure-NumPy backend "
+            "(same results, slower). Reinstall with a C compiler for full speed.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return _numpy
+
+
+_active = _choose()
+
+
+def active() -> ModuleType:
+    return _active
+
+
+def available() -> dict[str, ModuleType]:
+    """Every backend that can run here, by name ('c' only when the extension imports)."""
+    found = {"numpy": _numpy}
+    try:
+        found["c"] = _load_c()
+    except ImportError:
+        pass
+    return found
+
+
+def name() -> str:
+    """'c-<isa>' (e.g. 'c-scalar') or 'numpy'."""
+    return "numpy" if _active is _numpy else f"c-{_active.isa()}"
+
+
+@contextlib.contextmanager
+def using(backend: str) -> Iterator[None]:
+    """Run the block on the named backend ('c' or 'numpy'); for tests and benchmarks."""
+    global _active
+    mods = available()
+    if backend not in mods:
+        raise ValueError(f"backend {backend!r} is not available here (have: {sorted(mods)})")
+    previous, _active = _active, mods[backend]
+    try:
+        yield
+    finally:
+        _active = previous

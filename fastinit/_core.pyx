@@ -1,0 +1,136 @@
+# cython: language_level=3
+"""The C backend: a thin layer over csrc/fastinit.h.
+
+It takes a writable C-contiguous buffer, releases the GIL and calls one C entry point.
+Arguments arrive validated by fastinit._api (which raises the user-facing errors); the status
+codes of the C entry points are still turned into exceptions here, as a second line of
+defence for anyone calling this module directly.
+"""
+from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
+from libc.stdint cimport uint32_t, uint64_t
+
+
+cdef extern from "fastinit.h" nogil:
+    int fi_fill_bits(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream, uint64_t offset)
+    int fi_fill_uniform(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                        uint64_t offset, double low, double high)
+    int fi_fill_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                       uint64_t offset, double mean, double std)
+    int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                             uint64_t offset, double mean, double std, double a, double b)
+    int fi_fill_constant(void *out, uint64_t count, int dtype, double value)
+    void fi_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
+    const char *fi_isa_name()
+    int fi_isa_select(const char *name)
+    double fi_normal_cdf(double x)
+    double fi_normal_ppf(double p)
+    const char *fi_status_string(int status)
+    int FI_OK
+    int FI_E_DTYPE
+    int FI_E_ISA
+
+NAME = "c"
+
+# bytes per element of each fi_dtype code (float32, float64, bfloat16, float16, uint32, uint64)
+cdef Py_ssize_t[6] ITEMSIZE = [4, 8, 2, 2, 4, 8]
+
+
+cdef inline int _raise_for(int status) except -1:
+    if status == FI_OK:
+        return 0
+    message = fi_status_string(status).decode()
+    if status == FI_E_DTYPE:
+        raise TypeError(f"fastinit C core: {message}")
+    raise ValueError(f"fastinit C core: {message}")
+
+
+cdef inline uint64_t _acquire(object out, Py_buffer *view, int dtype) except? 0xFFFFFFFFFFFFFFFF:
+    if dtype < 0 or dtype > 5:
+        raise TypeError(f"unknown dtype code {dtype}")
+    PyObject_GetBuffer(out, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    if view.len % ITEMSIZE[dtype]:
+        PyBuffer_Release(view)
+        raise ValueError(f"buffer of {view.len} bytes is not a whole number of {ITEMSIZE[dtype]}-byte elements")
+    return <uint64_t>(view.len // ITEMSIZE[dtype])
+
+
+def fill_bits(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset):
+    cdef Py_buffer view
+    cdef int status
+    cdef uint64_t count = _acquire(out, &view, dtype)
+    with nogil:
+        status = fi_fill_bits(view.buf, count, dtype, seed, stream, offset)
+    PyBuffer_Release(&view)
+    _raise_for(status)
+
+
+def fill_uniform(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
+                 double low, double high):
+    cdef Py_buffer view
+    cdef int status
+    cdef uint64_t count = _acquire(out, &view, dtype)
+    with nogil:
+        status = fi_fill_uniform(view.buf, count, dtype, seed, stream, offset, low, high)
+    PyBuffer_Release(&view)
+    _raise_for(status)
+
+
+def fill_normal(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
+                double mean, double std):
+    cdef Py_buffer view
+    cdef int status
+    cdef uint64_t count = _acquire(out, &view, dtype)
+    with nogil:
+        status = fi_fill_normal(view.buf, count, dtype, seed, stream, offset, mean, std)
+    PyBuffer_Release(&view)
+    _raise_for(status)
+
+
+def fill_trunc_normal(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
+                      double mean, double std, double a, double b):
+    cdef Py_buffer view
+    cdef int status
+    cdef uint64_t count = _acquire(out, &view, dtype)
+    with nogil:
+        status = fi_fill_trunc_normal(view.buf, count, dtype, seed, stream, offset, mean, std, a, b)
+    PyBuffer_Release(&view)
+    _raise_for(status)
+
+
+def fill_constant(object out, int dtype, double value):
+    cdef Py_buffer view
+    cdef int status
+    cdef uint64_t count = _acquire(out, &view, dtype)
+    with nogil:
+        status = fi_fill_constant(view.buf, count, dtype, value)
+    PyBuffer_Release(&view)
+    _raise_for(status)
+
+
+def philox4x32(counter, key):
+    """One Philox4x32-10 block: 4 counter words and 2 key words (each in [0, 2^32))."""
+    cdef uint32_t c[4]
+    cdef uint32_t k[2]
+    cdef uint32_t o[4]
+    c[0], c[1], c[2], c[3] = counter
+    k[0], k[1] = key
+    fi_philox4x32(c, k, o)
+    return (o[0], o[1], o[2], o[3])
+
+
+def normal_cdf(double x):
+    return fi_normal_cdf(x)
+
+
+def normal_ppf(double p):
+    return fi_normal_ppf(p)
+
+
+def isa():
+    return fi_isa_name().decode()
+
+
+def select_isa(str name):
+    if fi_isa_select(name.encode()) != FI_OK:
+        raise ValueError(f"FASTINIT_ISA={name!r}: this build of fastinit has no such kernel set "
+                         f"(available: scalar)")

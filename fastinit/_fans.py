@@ -1,0 +1,121 @@
+"""Fans and gains: the one place that knows weight layouts and nonlinearity gains."""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+LAYOUTS = ("torch", "keras", "jax")
+# (in_axis, out_axis) of each named layout: torch weights are (out, in, *kernel);
+# Keras and JAX kernels are (*kernel, in, out).
+_LAYOUT_AXES = {"torch": (1, 0), "keras": (-2, -1), "jax": (-2, -1)}
+
+
+def fans(
+    shape: Sequence[int],
+    layout: str = "torch",
+    *,
+    in_axis: int | None = None,
+    out_axis: int | None = None,
+    batch_axis: int | Sequence[int] = (),
+) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of the given shape.
+
+    fan_in = shape[in_axis] * receptive field, fan_out = shape[out_axis] * receptive field,
+    where the receptive field is the product of every other dimension except the batch axes
+    (JAX's ``variance_scaling`` convention). ``layout`` names the axes: "torch" weights are
+    (out, in, *kernel), so in_axis=1, out_axis=0 (``torch.nn.init._calculate_fan_in_and_fan_out``);
+    "keras" and "jax" kernels are (*kernel, in, out), so in_axis=-2, out_axis=-1.
+    ``in_axis``/``out_axis`` given explicitly override the layout.
+
+    >>> fans((64, 3, 3, 3))            # torch Conv2d(3, 64, 3)
+    (27, 576)
+    >>> fans((3, 3, 3, 64), "keras")   # Keras Conv2D(64, 3) on 3 channels
+    (27, 576)
+    """
+    if layout not in _LAYOUT_AXES:
+        raise ValueError(f"layout={layout!r} is not one of {', '.join(map(repr, LAYOUTS))}")
+    shape = tuple(int(d) for d in shape)
+    ndim = len(shape)
+    if ndim < 2:
+        raise ValueError(
+            f"fan in and fan out can not be computed for a shape with fewer than 2 dimensions "
+            f"(got shape {shape}); pass fan_in= and fan_out= explicitly"
+        )
+    default_in, default_out = _LAYOUT_AXES[layout]
+    axes = {}
+    for label, axis in (("in_axis", default_in if in_axis is None else in_axis),
+                        ("out_axis", default_out if out_axis is None else out_axis)):
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"{label}={axis} is out of range for a shape of {ndim} dimensions")
+        axes[label] = axis % ndim
+    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
+    for axis in batch:
+        if not -ndim <= axis < ndim:
+            raise ValueError(f"batch_axis={axis} is out of range for a shape of {ndim} dimensions")
+    batch_set = {axis % ndim for axis in batch}
+    i, o = axes["in_axis"], axes["out_axis"]
+    if i == o or i in batch_set or o in batch_set:
+        raise ValueError(f"in_axis, out_axis and batch_axis must be distinct (got {i}, {o}, {sorted(batch_set)})")
+    receptive = math.prod(d for k, d in enumerate(shape) if k not in (i, o) and k not in batch_set)
+    return shape[i] * receptive, shape[o] * receptive
+
+
+MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+
+
+def fan_for_mode(fan_in: int, fan_out: int, mode: str) -> float:
+    """The fan that a variance-scaling initializer divides by."""
+    if mode == "fan_in":
+        return float(fan_in)
+    if mode == "fan_out":
+        return float(fan_out)
+    if mode == "fan_avg":
+        return (fan_in + fan_out) / 2.0
+    if mode == "fan_geo_avg":
+        return math.sqrt(fan_in * fan_out)
+    raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}")
+
+
+# torch.nn.init.calculate_gain's table. Linear and convolution layers and sigmoid have gain 1;
+# tanh 5/3; relu sqrt(2) (He et al. 2015); leaky_relu sqrt(2 / (1 + slope^2)); selu 3/4
+# (chosen in torch to keep the variance of self-normalizing networks near 1).
+_UNIT_GAIN = (
+    "linear", "conv1d", "conv2d", "conv3d",
+    "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid",
+)
+_CONSTANT_GAIN = {"tanh": 5.0 / 3, "relu": math.sqrt(2.0), "selu": 3.0 / 4}
+NONLINEARITIES = _UNIT_GAIN + tuple(_CONSTANT_GAIN) + ("leaky_relu",)
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a nonlinearity, as ``torch.nn.init.calculate_gain``.
+
+    ================= =====================================
+    nonlinearity      gain
+    ================= =====================================
+    linear, conv*d,   1
+    conv_transpose*d,
+    sigmoid
+    tanh              5/3
+    relu              sqrt(2)
+    leaky_relu        sqrt(2 / (1 + negative_slope^2)),
+                      negative_slope = param (default 0.01)
+    selu              3/4
+    ================= =====================================
+
+    >>> calculate_gain("leaky_relu", 0.2)
+    1.3867504905630728
+    """
+    if nonlinearity in _UNIT_GAIN:
+        return 1
+    if nonlinearity in _CONSTANT_GAIN:
+        return _CONSTANT_GAIN[nonlinearity]
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")

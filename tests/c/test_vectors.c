@@ -1,0 +1,171 @@
+/* Plain-C test driver for csrc/: checks the Philox known answers and the frozen regression
+ * vectors of tests/vectors.txt through the public API (fastinit.h), plus sharding and error
+ * statuses, with no Python in the way.
+ *
+ *   cc -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror -Icsrc tests/c/test_vectors.c csrc/[a-z]*.c -lm \
+ *      -o test_vectors && ./test_vectors tests/vectors.txt
+ *
+ * Prints "N passed, M failed" and exits non-zero on any failure. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastinit.h"
+
+#define MAX_VALUES 64
+
+static int passed, failed;
+
+static void report(int ok, const char *what, int line)
+{
+    if (ok) {
+        passed++;
+    } else {
+        failed++;
+        fprintf(stderr, "FAIL line %d: %s\n", line, what);
+    }
+}
+
+static int dtype_from_name(const char *name)
+{
+    static const char *const names[] = {"float32", "float64", "bfloat16", "float16", "uint32", "uint64"};
+    for (int i = 0; i < FI_DTYPE_COUNT; i++)
+        if (strcmp(names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static size_t itemsize(int dtype)
+{
+    static const size_t sizes[] = {4, 8, 2, 2, 4, 8};
+    return sizes[dtype];
+}
+
+static uint64_t element_bits(const unsigned char *buf, int dtype, size_t i)
+{
+    const size_t w = itemsize(dtype);
+    if (w == 2) { uint16_t v; memcpy(&v, buf + 2 * i, 2); return v; }
+    if (w == 4) { uint32_t v; memcpy(&v, buf + 4 * i, 4); return v; }
+    uint64_t v; memcpy(&v, buf + 8 * i, 8); return v;
+}
+
+static int fill(const char *dist, void *out, uint64_t n, int dtype, uint64_t seed, uint64_t stream,
+                uint64_t offset, const double *p)
+{
+    if (strcmp(dist, "bits") == 0) return fi_fill_bits(out, n, dtype, seed, stream, offset);
+    if (strcmp(dist, "uniform") == 0) return fi_fill_uniform(out, n, dtype, seed, stream, offset, p[0], p[1]);
+    if (strcmp(dist, "normal") == 0) return fi_fill_normal(out, n, dtype, seed, stream, offset, p[0], p[1]);
+    if (strcmp(dist, "trunc_normal") == 0)
+        return fi_fill_trunc_normal(out, n, dtype, seed, stream, offset, p[0], p[1], p[2], p[3]);
+    return -100;
+}
+
+static int nparams(const char *dist)
+{
+    if (strcmp(dist, "bits") == 0) return 0;
+    if (strcmp(dist, "trunc_normal") == 0) return 4;
+    return 2;
+}
+
+static void check_philox(char *rest, int line)
+{
+    uint32_t v[10];
+    char *tok = strtok(rest, " \t\n");
+    for (int i = 0; i < 10 && tok; i++) {
+        if (strcmp(tok, "->") == 0) tok = strtok(NULL, " \t\n");
+        v[i] = (uint32_t)strtoul(tok, NULL, 16);
+        tok = strtok(NULL, " \t\n");
+    }
+    uint32_t out[4];
+    fi_philox4x32(v, v + 4, out);
+    report(memcmp(out, v + 6, sizeof out) == 0, "philox known answer", line);
+}
+
+/* Check a frozen vector, then the same values split into two shards at every cut. */
+static void check_fill(char *rest, int line)
+{
+    char *save = rest;
+    const char *dist = strtok(save, " \t\n");
+    const char *dtype_name = strtok(NULL, " \t\n");
+    const int dtype = dtype_from_name(dtype_name);
+    const uint64_t seed = strtoull(strtok(NULL, " \t\n"), NULL, 10);
+    const uint64_t stream = strtoull(strtok(NULL, " \t\n"), NULL, 10);
+    const uint64_t offset = strtoull(strtok(NULL, " \t\n"), NULL, 10);
+    double p[4] = {0, 0, 0, 0};
+    for (int i = 0; i < nparams(dist); i++)
+        p[i] = strtod(strtok(NULL, " \t\n"), NULL);
+    strtok(NULL, " \t\n"); /* "->" */
+    uint64_t expect[MAX_VALUES];
+    size_t n = 0;
+    for (char *tok = strtok(NULL, " \t\n"); tok && n < MAX_VALUES; tok = strtok(NULL, " \t\n"))
+        expect[n++] = strtoull(tok, NULL, 16);
+
+    unsigned char whole[MAX_VALUES * 8], part[MAX_VALUES * 8];
+    int status = fill(dist, whole, n, dtype, seed, stream, offset, p);
+    int ok = status == FI_OK;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = element_bits(whole, dtype, i) == expect[i];
+    report(ok, "frozen vector", line);
+
+    for (size_t cut = 1; cut < n; cut++) {
+        const size_t w = itemsize(dtype);
+        int s1 = fill(dist, part, cut, dtype, seed, stream, offset, p);
+        int s2 = fill(dist, part + cut * w, n - cut, dtype, seed, stream, offset + cut, p);
+        report(s1 == FI_OK && s2 == FI_OK && memcmp(part, whole, n * w) == 0, "shards equal whole", line);
+    }
+}
+
+static void check_errors(void)
+{
+    float buf[4] = {7, 7, 7, 7};
+    const float before[4] = {7, 7, 7, 7};
+    report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, 0, 1.0, 0.0) == FI_E_PARAM, "low > high", __LINE__);
+    report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, INFINITY) == FI_E_PARAM, "inf high", __LINE__);
+    report(fi_fill_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, -1.0) == FI_E_PARAM, "std < 0", __LINE__);
+    report(fi_fill_normal(buf, 4, FI_FLOAT32, 0, 0, 0, NAN, 1.0) == FI_E_PARAM, "nan mean", __LINE__);
+    report(fi_fill_trunc_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, 1.0, 2.0, 2.0) == FI_E_PARAM, "a == b", __LINE__);
+    report(fi_fill_trunc_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, 1.0, 50.0, 60.0) == FI_E_PARAM,
+           "negligible mass", __LINE__);
+    report(fi_fill_bits(buf, 4, FI_FLOAT32, 0, 0, 0) == FI_E_DTYPE, "bits into float", __LINE__);
+    report(fi_fill_normal(buf, 4, FI_UINT32, 0, 0, 0, 0.0, 1.0) == FI_E_DTYPE, "normal into uint", __LINE__);
+    report(fi_fill_normal(buf, 4, 17, 0, 0, 0, 0.0, 1.0) == FI_E_DTYPE, "unknown dtype", __LINE__);
+    report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, UINT64_MAX - 2, 0.0, 1.0) == FI_E_RANGE,
+           "offset overflow", __LINE__);
+    report(fi_fill_uniform(NULL, 4, FI_FLOAT32, 0, 0, 0, 0.0, 1.0) == FI_E_NULL, "NULL buffer", __LINE__);
+    report(memcmp(buf, before, sizeof buf) == 0, "failed calls wrote nothing", __LINE__);
+    report(fi_fill_uniform(NULL, 0, FI_FLOAT32, 0, 0, 0, 0.0, 1.0) == FI_OK, "empty fill is a no-op", __LINE__);
+    report(fi_isa_select("no-such-isa") == FI_E_ISA, "unknown ISA", __LINE__);
+    report(fi_isa_select("scalar") == FI_OK && strcmp(fi_isa_name(), "scalar") == 0, "scalar ISA", __LINE__);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "tests/vectors.txt";
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return 2;
+    }
+    char line[4096];
+    int lineno = 0, vectors = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (strncmp(line, "philox ", 7) == 0) {
+            check_philox(line + 7, lineno);
+            vectors++;
+        } else if (strncmp(line, "fill ", 5) == 0) {
+            check_fill(line + 5, lineno);
+            vectors++;
+        }
+    }
+    fclose(f);
+    check_errors();
+    if (vectors == 0) {
+        fprintf(stderr, "no vectors found in %s\n", path);
+        return 2;
+    }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

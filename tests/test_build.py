@@ -1,0 +1,129 @@
+"""Build and packaging: the C core as a plain C program, the generated header, backend and
+ISA selection by environment variable, the import-time fallback, and the pure-Python build."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+import fastinit as fi
+
+from conftest import ROOT, running_in_ci
+
+CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler found on PATH")
+CSRC = sorted(str(p) for p in (ROOT / "csrc").glob("*.c"))
+STRICT = ["-std=c99", "-ffp-contract=off", "-Wall", "-Wextra", "-Wpedantic", "-Wdouble-promotion",
+          "-Wshadow", "-Werror", f"-I{ROOT / 'csrc'}"]
+
+
+def _run_c_driver(tmp_path, extra_flags):
+    exe = tmp_path / "test_vectors"
+    subprocess.run([CC, *STRICT, *extra_flags, str(ROOT / "tests/c/test_vectors.c"), *CSRC, "-lm", "-o", str(exe)],
+                   check=True, capture_output=True, text=True)
+    out = subprocess.run([str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    passed = int(out.stdout.split()[0])
+    assert passed > 1000 and out.stdout.strip().endswith("0 failed")
+
+
+@needs_cc
+def test_c_core_builds_warning_free_and_passes_its_vectors(tmp_path):
+    _run_c_driver(tmp_path, ["-O3"])
+
+
+@needs_cc
+def test_c_core_is_clean_under_asan_and_ubsan(tmp_path):
+    probe = subprocess.run([CC, "-fsanitize=address,undefined", "-x", "c", "-", "-o", str(tmp_path / "probe")],
+                           input="int main(void){return 0;}", capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip(f"{CC} cannot build with -fsanitize=address,undefined here")
+    _run_c_driver(tmp_path, ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
+
+
+def test_generated_math_header_matches_the_spec():
+    out = subprocess.run([sys.executable, str(ROOT / "tools/gen_mathspec_header.py"), "--check"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_ci_runs_the_c_extension():
+    if not running_in_ci() or os.environ.get("FASTINIT_BACKEND"):
+        pytest.skip("only CI requires the compiled extension (set CI=1 to check it here)")
+    assert fi.backend().startswith("c-")
+
+
+def _backend_in_subprocess(**env):
+    full = {k: v for k, v in os.environ.items() if not k.startswith("FASTINIT_")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-c", "import fastinit; print(fastinit.backend())"],
+                          capture_output=True, text=True, env=full, cwd=ROOT)
+
+
+def test_fastinit_backend_numpy_forces_the_numpy_backend():
+    out = _backend_in_subprocess(FASTINIT_BACKEND="numpy")
+    assert out.returncode == 0 and out.stdout.strip() == "numpy"
+
+
+def test_fastinit_backend_c_and_isa_scalar(need_c):
+    assert _backend_in_subprocess(FASTINIT_BACKEND="c").stdout.strip() == "c-scalar"
+    assert _backend_in_subprocess(FASTINIT_ISA="scalar").stdout.strip() == "c-scalar"
+
+
+def test_unknown_backend_or_isa_is_an_error(need_c):
+    out = _backend_in_subprocess(FASTINIT_BACKEND="fortran")
+    assert out.returncode != 0 and "FASTINIT_BACKEND" in out.stderr
+    out = _backend_in_subprocess(FASTINIT_ISA="avx9000")
+    assert out.returncode != 0 and "FASTINIT_ISA" in out.stderr
+
+
+_BLOCK_CORE = """
+import importlib.abc, sys, warnings
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "fastinit._core":
+            raise ImportError("simulated: extension not built")
+sys.meta_path.insert(0, Block())
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import fastinit, numpy
+    fastinit.normal_(numpy.empty(4), seed=0)
+print(fastinit.backend(), len(caught), caught[0].category.__name__ if caught else "-")
+"""
+
+
+def test_missing_extension_falls_back_to_numpy_with_one_warning():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FASTINIT_")}
+    out = subprocess.run([sys.executable, "-c", _BLOCK_CORE], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["numpy", "1", "RuntimeWarning"]
+
+
+def _wheel(tmp_path, env_extra):
+    pytest.importorskip("setuptools")
+    env = dict(os.environ, **env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, env=env,
+    )
+
+
+def test_pure_python_build_has_no_extension_and_works(tmp_path):
+    out = _wheel(tmp_path, {"FASTINIT_PURE_PYTHON": "1"})
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    (wheel,) = tmp_path.glob("fastinit-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "fastinit/_numpy.py" in names and "fastinit/py.typed" in names
+    assert not any(n.endswith((".so", ".pyd")) for n in names)
+
+
+@needs_cc
+def test_build_without_a_working_compiler_fails_loudly(tmp_path):
+    pytest.importorskip("Cython")
+    out = _wheel(tmp_path, {"CC": str(tmp_path / "no-such-cc"), "FASTINIT_PURE_PYTHON": ""})
+    assert out.returncode != 0
+    assert "FASTINIT_PURE_PYTHON=1" in out.stdout + out.stderr

@@ -411,7 +411,9 @@ def variance_scaling_(
 
 
 def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) -> Any:
-    r"""Glorot/Xavier uniform: U(-limit, limit), :math:`\mathrm{limit} = \mathrm{gain}\sqrt{6/(\mathrm{fan\_in} + \mathrm{fan\_out})}`.
+    r"""Glorot/Xavier uniform: U(-limit, limit) with
+
+    .. math:: \mathrm{limit} = \mathrm{gain}\,\sqrt{6 / (\mathrm{fan\_in} + \mathrm{fan\_out})}
 
     "Understanding the difficulty of training deep feedforward neural networks" - Glorot &
     Bengio (2010). Reproduces ``torch.nn.init.xavier_uniform_`` (alias ``xavier_uniform_``) and,

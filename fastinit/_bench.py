@@ -160,6 +160,11 @@ class Row:
     nbytes: int
     seconds: dict[str, float | None]  # peer -> best seconds (None: not available)
 
+    def speedup(self, peer: str) -> float | None:
+        """How many times faster fastinit is than the peer."""
+        mine, other = self.seconds["fastinit"], self.seconds.get(peer)
+        return None if mine is None or other is None else other / mine
+
     def gbps(self, peer: str) -> float | None:
         t = self.seconds.get(peer)
         return None if t is None else self.nbytes / t / 1e9
@@ -178,13 +183,13 @@ def run(elements: int, repeat: int, with_torch: bool = True) -> tuple[list[Row],
         buf = numpy_buffer(shape, case.dtype)
         if buf is None:
             continue
+        fill_numpy, fill_torch = case.numpy, case.torch
         seconds: dict[str, float | None] = {"fastinit": best_time(lambda: case.fastinit(buf), repeat)}
-        seconds["numpy"] = best_time(lambda: case.numpy(buf, rng), repeat) if case.numpy else None
-        if torch_ok and case.torch:
+        seconds["numpy"] = None if fill_numpy is None else best_time(lambda: fill_numpy(buf, rng), repeat)
+        seconds["torch"] = None
+        if torch_ok and fill_torch is not None:
             tensor = torch_tensor(shape, case.dtype)
-            seconds["torch"] = best_time(lambda: case.torch(tensor), repeat)
-        else:
-            seconds["torch"] = None
+            seconds["torch"] = best_time(lambda: fill_torch(tensor), repeat)
         rows.append(Row(case, buf.nbytes, seconds))
     return rows, ceiling
 
@@ -197,8 +202,8 @@ def format_table(rows: list[Row], ceiling: float, elements: int) -> str:
         cells = [r.case.name, r.case.dtype]
         cells += ["-" if r.gbps(p) is None else f"{r.gbps(p):.2f}" for p in peers]
         for p in peers[1:]:
-            other = r.seconds.get(p)
-            cells.append("-" if other is None else f"{other / r.seconds['fastinit']:.1f}x")
+            ratio = r.speedup(p)
+            cells.append("-" if ratio is None else f"{ratio:.1f}x")
         lines.append(cells)
     widths = [max(len(str(c)) for c in col) for col in zip(head, *lines)]
     fmt = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _npmath as M
-from ._params import FLOAT16, BFLOAT16, FLOAT32, FLOAT64, UINT32, UINT64, trunc_normal_params
+from ._params import FLOAT16, BFLOAT16, FLOAT64, UINT32, trunc_normal_params
 
 NAME = "numpy"
 CHUNK = 1 << 16
@@ -27,8 +27,8 @@ _U64 = np.uint64
 def philox4x32(counter, key) -> tuple[int, int, int, int]:
     """One Philox4x32-10 block (Salmon et al., SC'11) for a counter of 4 and a key of 2 words."""
     x = [np.array([c], dtype=np.uint32) for c in counter]
-    out = _philox_rounds(x, int(key[0]), int(key[1]))
-    return tuple(int(w[0]) for w in out)
+    o0, o1, o2, o3 = _philox_rounds(x, int(key[0]), int(key[1]))
+    return int(o0[0]), int(o1[0]), int(o2[0]), int(o3[0])
 
 
 def _philox_rounds(x, k0: int, k1: int):

@@ -45,7 +45,7 @@ def extensions():
         "fastinit._core",
         sources=["fastinit/_core.pyx"] + sorted(glob("csrc/*.c")),
         include_dirs=["csrc"],
-        libraries=[] if sys.platform == "win32" else ["m"],
+        libraries=[] if sys.platform == "win32" else ["m", "pthread"],
     )
     return cythonize([ext], compiler_directives={"language_level": "3"})
 

@@ -53,16 +53,19 @@ static void init_call(fi_call *call, uint64_t seed, uint64_t stream)
     call->stream[1] = (uint32_t)(stream >> 32);
 }
 
-/* The one place a kernel runs over a range (threads will split it here). */
+/* The one place a kernel runs over a range: the dispatched kernel, split over threads. */
 static int run(int dist, int dtype, void *out, uint64_t count, uint64_t offset, const fi_call *call)
 {
     if (dtype < 0 || dtype >= FI_DTYPE_COUNT)
         return FI_E_DTYPE;
-    const fi_kernel kernel = fi_active_table()->kernel[dist][dtype];
-    if (kernel == NULL)
+    if (fi_table_scalar.kernel[dist][dtype] == NULL)
         return FI_E_DTYPE;
+    fi_kernel kernel = fi_active_table()->kernel[dist][dtype];
+    if (kernel == NULL)
+        kernel = fi_table_scalar.kernel[dist][dtype];
+    static const size_t elem_size[FI_DTYPE_COUNT] = {4, 8, 2, 2, 4, 8};
     if (count > 0)
-        kernel(out, count, offset, call);
+        fi_run_parallel(kernel, out, elem_size[dtype], count, offset, call);
     return FI_OK;
 }
 

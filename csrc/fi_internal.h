@@ -3,6 +3,7 @@
 #ifndef FI_INTERNAL_H
 #define FI_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "fastinit.h"
@@ -38,11 +39,18 @@ typedef void (*fi_kernel)(void *out, uint64_t count, uint64_t first, const fi_ca
 
 typedef struct fi_isa_table {
     const char *name;
-    fi_kernel kernel[FI_DIST_COUNT][FI_DTYPE_COUNT]; /* NULL: combination not supported */
+    /* NULL in the scalar table: combination not supported; NULL in a SIMD table: the scalar
+     * kernel serves (e.g. constants, which are memory-bound) */
+    fi_kernel kernel[FI_DIST_COUNT][FI_DTYPE_COUNT];
 } fi_isa_table;
 
 extern const fi_isa_table fi_table_scalar;
 
 const fi_isa_table *fi_active_table(void);
+
+/* Run kernel over count elements (elem_size bytes each), split over the thread pool when
+ * the fill is large enough (threads.c). */
+void fi_run_parallel(fi_kernel kernel, void *out, size_t elem_size, uint64_t count, uint64_t first,
+                     const fi_call *call);
 
 #endif /* FI_INTERNAL_H */

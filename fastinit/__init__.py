@@ -13,6 +13,7 @@ True
 from __future__ import annotations
 
 from . import _backend
+from ._backend import get_num_threads, set_num_threads
 from ._api import (
     DISTRIBUTIONS,
     TRUNCATED_NORMAL_STD_FACTOR,
@@ -70,7 +71,7 @@ def backend() -> str:
 __all__ = [
     "CONTRACT_VERSION", "DISTRIBUTIONS", "Generator", "LAYOUTS", "MODES", "NONLINEARITIES",
     "TRUNCATED_NORMAL_STD_FACTOR", "backend", "calculate_gain", "constant", "constant_",
-    "default_generator", "fans", "get", "glorot_normal", "glorot_normal_", "glorot_uniform",
+    "default_generator", "fans", "get", "get_num_threads", "set_num_threads", "glorot_normal", "glorot_normal_", "glorot_uniform",
     "glorot_uniform_", "he_normal", "he_normal_", "he_uniform", "he_uniform_", "kaiming_normal",
     "kaiming_normal_", "kaiming_uniform", "kaiming_uniform_", "lecun_normal", "lecun_normal_",
     "lecun_uniform", "lecun_uniform_", "manual_seed", "normal", "normal_", "ones", "ones_",

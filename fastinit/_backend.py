@@ -20,9 +20,7 @@ _active: ModuleType
 def _load_c() -> ModuleType:
     from . import _core  # type: ignore[attr-defined]
 
-    isa = os.environ.get("FASTINIT_ISA", "").strip().lower()
-    if isa:
-        _core.select_isa(isa)
+    _core.init_isa()  # best level, or FASTINIT_ISA (ValueError if it cannot run here)
     return _core
 
 
@@ -82,3 +80,34 @@ def using(backend: str) -> Iterator[None]:
         yield
     finally:
         _active = previous
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for large fills (C backend; the NumPy backend is single-threaded).
+
+    The default is ``FASTINIT_NUM_THREADS`` if set, else the number of CPUs this process may
+    run on. Results never depend on it: every element is a pure function of its index.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if not 1 <= n <= 256:
+        raise ValueError(f"n={n} must be in [1, 256]")
+    try:
+        core = _load_c()
+    except ImportError:
+        core = None
+    if core is not None:
+        core.set_num_threads(n)
+    global _threads_without_c
+    _threads_without_c = n
+
+
+def get_num_threads() -> int:
+    """Threads used by large fills of the C backend."""
+    try:
+        return int(_load_c().get_num_threads())
+    except ImportError:
+        return _threads_without_c
+
+
+_threads_without_c = 1

@@ -20,8 +20,12 @@ cdef extern from "fastinit.h" nogil:
                              uint64_t offset, double mean, double std, double a, double b)
     int fi_fill_constant(void *out, uint64_t count, int dtype, double value)
     void fi_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
+    int fi_isa_init()
     const char *fi_isa_name()
     int fi_isa_select(const char *name)
+    int fi_isa_available(const char *name)
+    int fi_set_num_threads(int n)
+    int fi_get_num_threads()
     double fi_normal_cdf(double x)
     double fi_normal_ppf(double p)
     const char *fi_status_string(int status)
@@ -130,7 +134,36 @@ def isa():
     return fi_isa_name().decode()
 
 
+ISAS = ("scalar", "avx2", "avx512")
+
+
+def available_isas():
+    """The instruction-set levels this CPU and build can run, lowest first."""
+    return tuple(name for name in ISAS if fi_isa_available(name.encode()))
+
+
+def init_isa():
+    """Choose the kernel table (best level, or FASTINIT_ISA); ValueError if that names a
+    level this CPU or build cannot run."""
+    import os
+
+    if fi_isa_init() != FI_OK:
+        forced = os.environ.get("FASTINIT_ISA", "")
+        raise ValueError(f"FASTINIT_ISA={forced!r}: this CPU or build of fastinit cannot run it "
+                         f"(available: {', '.join(available_isas())})")
+
+
 def select_isa(str name):
+    """Force the kernel table by name ('scalar', 'avx2', 'avx512')."""
     if fi_isa_select(name.encode()) != FI_OK:
-        raise ValueError(f"FASTINIT_ISA={name!r}: this build of fastinit has no such kernel set "
-                         f"(available: scalar)")
+        raise ValueError(f"instruction set {name!r} is not available here "
+                         f"(available: {', '.join(available_isas())})")
+
+
+def set_num_threads(int n):
+    if fi_set_num_threads(n) != FI_OK:
+        raise ValueError(f"number of threads must be in [1, 256], got {n}")
+
+
+def get_num_threads():
+    return fi_get_num_threads()

@@ -69,9 +69,14 @@ def test_fastinit_backend_numpy_forces_the_numpy_backend():
     assert out.returncode == 0 and out.stdout.strip() == "numpy"
 
 
-def test_fastinit_backend_c_and_isa_scalar(need_c):
-    assert _backend_in_subprocess(FASTINIT_BACKEND="c").stdout.strip() == "c-scalar"
-    assert _backend_in_subprocess(FASTINIT_ISA="scalar").stdout.strip() == "c-scalar"
+def test_fastinit_backend_c_picks_the_best_isa_and_fastinit_isa_forces_one(need_c):
+    from fastinit import _core
+
+    levels = _core.available_isas()
+    assert levels[0] == "scalar"
+    assert _backend_in_subprocess(FASTINIT_BACKEND="c").stdout.strip() == f"c-{levels[-1]}"
+    for level in levels:
+        assert _backend_in_subprocess(FASTINIT_ISA=level).stdout.strip() == f"c-{level}"
 
 
 def test_unknown_backend_or_isa_is_an_error(need_c):

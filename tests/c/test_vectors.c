@@ -117,6 +117,40 @@ static void check_fill(char *rest, int line)
     }
 }
 
+/* Every instruction set this CPU runs gives the scalar bits, for many sizes and offsets. */
+static void check_isas_agree(void)
+{
+    static const char *const isas[] = {"avx2", "avx512"};
+    static const char *const dists[] = {"bits", "uniform", "normal", "trunc_normal"};
+    static const double params[][4] = {{0, 0, 0, 0}, {-1.5, 2.25, 0, 0}, {0.5, 2.0, 0, 0}, {0.1, 1.5, -1.0, 3.0}};
+    static const uint64_t sizes[] = {0, 1, 3, 17, 64, 131, 1000};
+    static const uint64_t offsets[] = {0, 1, 2, 3, 5, 0xFFFFFFFFull, (1ull << 62) + 7};
+    enum { MAX_N = 1000 };
+    static unsigned char want[MAX_N * 8], got[MAX_N * 8];
+    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
+        if (!fi_isa_available(isas[k]))
+            continue;
+        for (size_t d = 0; d < 4; d++) {
+            for (int dtype = 0; dtype < FI_DTYPE_COUNT; dtype++) {
+                if ((d == 0) != (dtype == FI_UINT32 || dtype == FI_UINT64))
+                    continue;
+                for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+                    for (size_t o = 0; o < sizeof offsets / sizeof offsets[0]; o++) {
+                        const uint64_t n = sizes[s], off = offsets[o];
+                        fi_isa_select("scalar");
+                        int s1 = fill(dists[d], want, n, dtype, 99, 5, off, params[d]);
+                        fi_isa_select(isas[k]);
+                        int s2 = fill(dists[d], got, n, dtype, 99, 5, off, params[d]);
+                        report(s1 == FI_OK && s2 == FI_OK && memcmp(want, got, n * itemsize(dtype)) == 0,
+                               isas[k], __LINE__);
+                    }
+                }
+            }
+        }
+    }
+    fi_isa_select("scalar");
+}
+
 static void check_errors(void)
 {
     float buf[4] = {7, 7, 7, 7};
@@ -162,6 +196,7 @@ int main(int argc, char **argv)
     }
     fclose(f);
     check_errors();
+    check_isas_agree();
     if (vectors == 0) {
         fprintf(stderr, "no vectors found in %s\n", path);
         return 2;

@@ -1,0 +1,435 @@
+/* The SIMD kernels, written once with GCC/clang vector extensions and instantiated per
+ * instruction set by kernels_avx2.c and kernels_avx512.c (each compiled for its target).
+ *
+ * Every operation here is the vector form of the scalar one in fi_math.h / kernels_scalar.c,
+ * in the same order and precision, so each lane rounds exactly as the scalar code does:
+ * the SIMD kernels are bit-identical to the scalar ones (tests/test_isa.py checks every ISA).
+ *
+ * The including file defines, before including this header:
+ *   FI_VBYTES                vector width in bytes (32 or 64)
+ *   FI_ISA_NAME              token for kernel names (avx2, avx512)
+ *   fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_keys)   Philox4x32-10 on FI_VBYTES/16
+ *                            blocks laid out as in memory (words 4b..4b+3 of each block)
+ *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
+ *   int fi_any_l(fi_vl mask)                                     any lane set
+ *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
+ *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below)
+ * after defining the vector types with fi_simd_types.h.
+ *
+ * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks. Its counter is kept as
+ * 64-bit lanes (b, s, b + 1, s, ...), so one 64-bit add advances every block with carry.
+ */
+#ifndef FI_ISA_NAME
+#error "define FI_ISA_NAME before including fi_simd_template.h"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fi_internal.h"
+#include "fi_mathspec.h"
+
+#define FI_CAT2(a, b) a##_##b
+#define FI_CAT(a, b) FI_CAT2(a, b)
+#define FI_K(name) FI_CAT(name, FI_ISA_NAME)
+
+#define W32 (FI_VBYTES / 4) /* 32-bit lanes */
+#define W64 (FI_VBYTES / 8) /* 64-bit lanes */
+#define G (FI_VBYTES / 16)  /* Philox blocks per vector */
+
+static inline fi_vf vsel_f(fi_vi mask, fi_vf a, fi_vf b) /* mask ? a : b */
+{
+    return (fi_vf)(((fi_vi)a & mask) | ((fi_vi)b & ~mask));
+}
+
+static inline fi_vd vsel_d(fi_vl mask, fi_vd a, fi_vd b)
+{
+    return (fi_vd)(((fi_vl)a & mask) | ((fi_vl)b & ~mask));
+}
+
+/* exact conversions --------------------------------------------------------------------- */
+
+/* k < 2^52 to double: place k in the mantissa of 2^52 and subtract 2^52 (exact). */
+static inline fi_vd u52_to_f64(fi_vq k)
+{
+    return (fi_vd)(k | UINT64_C(0x4330000000000000)) - 0x1.0p52;
+}
+
+/* k <= 2^53 to double, from two exact halves. */
+static inline fi_vd u53_to_f64(fi_vq k)
+{
+    return u52_to_f64(k >> 26) * 0x1.0p26 + u52_to_f64(k & ((UINT64_C(1) << 26) - 1));
+}
+
+/* small signed integers (|e| < 2^51) to double */
+static inline fi_vd small_i64_to_f64(fi_vl e)
+{
+    return (fi_vd)(e + INT64_C(0x4338000000000000)) - 0x1.8p52;
+}
+
+/* math: vector forms of fi_math.h ------------------------------------------------------- */
+
+static inline fi_vf v_log_f32(fi_vf x)
+{
+    const fi_vu bits = (fi_vu)x;
+    fi_vi e = (fi_vi)(bits >> 23) - 127;
+    fi_vu mbits = (bits & 0x7FFFFFu) | 0x3F800000u;
+    const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
+    mbits -= (fi_vu)big & 0x00800000u;
+    e -= big;
+    const fi_vf f = (fi_vf)mbits - 1.0f;
+    const fi_vf s = f / (2.0f + f);
+    const fi_vf z = s * s;
+    const fi_vf r = z * ((FI_LN_F32_2 * z + FI_LN_F32_1) * z + FI_LN_F32_0);
+    const fi_vf ef = __builtin_convertvector(e, fi_vf);
+    return ef * FI_LN2_HI_F32 + (f - (s * (f - r) - ef * FI_LN2_LO_F32));
+}
+
+static inline fi_vd v_log_f64(fi_vd x)
+{
+    const fi_vq bits = (fi_vq)x;
+    fi_vl e = (fi_vl)(bits >> 52) - 1023;
+    fi_vq mbits = (bits & UINT64_C(0xFFFFFFFFFFFFF)) | UINT64_C(0x3FF0000000000000);
+    const fi_vl big = (fi_vl)(mbits > UINT64_C(0x3FF6A09E667F3BCD));
+    mbits -= (fi_vq)big & UINT64_C(0x0010000000000000);
+    e -= big;
+    const fi_vd f = (fi_vd)mbits - 1.0;
+    const fi_vd s = f / (2.0 + f);
+    const fi_vd z = s * s;
+    const fi_vd p = (((((FI_LN_F64_6 * z + FI_LN_F64_5) * z + FI_LN_F64_4) * z + FI_LN_F64_3) * z
+                      + FI_LN_F64_2) * z + FI_LN_F64_1) * z + FI_LN_F64_0;
+    const fi_vd r = z * p;
+    const fi_vd ef = small_i64_to_f64(e);
+    return ef * FI_LN2_HI_F64 + (f - (s * (f - r) - ef * FI_LN2_LO_F64));
+}
+
+/* cos and sin of 2 pi k / 2^24 (fi_sincos_turn_f32): the quadrant swap and sign are bit
+ * operations, identical to the scalar negations. */
+static inline void v_sincos_turn_f32(fi_vu k, fi_vf *cos_out, fi_vf *sin_out)
+{
+    fi_vu q = k >> 22;
+    fi_vi r = (fi_vi)(k & 0x3FFFFFu);
+    const fi_vi upper = r >= (1 << 21);
+    r -= upper & (1 << 22);
+    q = (q - (fi_vu)upper) & 3u;
+    const fi_vf f = __builtin_convertvector(r, fi_vf) * 0x1.0p-22f;
+    const fi_vf t = f * f;
+    const fi_vf s = f * (((FI_SIN_F32_3 * t + FI_SIN_F32_2) * t + FI_SIN_F32_1) * t + FI_SIN_F32_0);
+    const fi_vf c = 1.0f + t * (((FI_COS_F32_3 * t + FI_COS_F32_2) * t + FI_COS_F32_1) * t + FI_COS_F32_0);
+    const fi_vi odd = -(fi_vi)(q & 1u);
+    const fi_vu cos_sign = ((q + 1u) & 2u) << 30; /* q = 1, 2: negative */
+    const fi_vu sin_sign = (q & 2u) << 30;        /* q = 2, 3: negative */
+    *cos_out = (fi_vf)((fi_vu)vsel_f(odd, s, c) ^ cos_sign);
+    *sin_out = (fi_vf)((fi_vu)vsel_f(odd, c, s) ^ sin_sign);
+}
+
+static inline void v_sincos_turn_f64(fi_vq k, fi_vd *cos_out, fi_vd *sin_out)
+{
+    fi_vq q = k >> 51;
+    fi_vl r = (fi_vl)(k & ((UINT64_C(1) << 51) - 1));
+    const fi_vl upper = r >= (INT64_C(1) << 50);
+    r -= upper & (INT64_C(1) << 51);
+    q = (q - (fi_vq)upper) & 3u;
+    /* |r| < 2^50: exact through the small-integer conversion */
+    const fi_vd f = small_i64_to_f64(r) * 0x1.0p-51;
+    const fi_vd t = f * f;
+    const fi_vd s = f * ((((((FI_SIN_F64_6 * t + FI_SIN_F64_5) * t + FI_SIN_F64_4) * t + FI_SIN_F64_3) * t
+                          + FI_SIN_F64_2) * t + FI_SIN_F64_1) * t + FI_SIN_F64_0);
+    const fi_vd c = 1.0 + t * ((((((FI_COS_F64_6 * t + FI_COS_F64_5) * t + FI_COS_F64_4) * t + FI_COS_F64_3) * t
+                                + FI_COS_F64_2) * t + FI_COS_F64_1) * t + FI_COS_F64_0);
+    const fi_vl odd = -(fi_vl)(q & 1u);
+    const fi_vq cos_sign = ((q + 1u) & 2u) << 62;
+    const fi_vq sin_sign = (q & 2u) << 62;
+    *cos_out = (fi_vd)((fi_vq)vsel_d(odd, s, c) ^ cos_sign);
+    *sin_out = (fi_vd)((fi_vq)vsel_d(odd, c, s) ^ sin_sign);
+}
+
+#define V_HORNER8(P, x) \
+    (((((((P##_7 * (x) + P##_6) * (x) + P##_5) * (x) + P##_4) * (x) + P##_3) * (x) + P##_2) * (x) + P##_1) * (x) + P##_0)
+
+/* fi_norm_ppf on every lane. Each lane takes the branch the scalar code takes; the tail
+ * polynomials are evaluated only when some lane needs them, and the three rationals share
+ * one division (numerator and denominator are selected per lane first: same bits). */
+static inline fi_vd v_norm_ppf(fi_vd p)
+{
+    const fi_vd q = p - 0.5;
+    const fi_vd abs_q = (fi_vd)((fi_vq)q & UINT64_C(0x7FFFFFFFFFFFFFFF));
+    const fi_vl central = abs_q <= FI_PPF_SPLIT1;
+    const fi_vd rc = FI_PPF_CONST1 - q * q;
+    fi_vd num = q * V_HORNER8(FI_PPF_A, rc);
+    fi_vd den = V_HORNER8(FI_PPF_B, rc);
+    if (!fi_any_l(~central))
+        return num / den;
+    const fi_vl lower = q < 0.0;
+    fi_vd t = vsel_d(lower, p, 1.0 - p);
+    t = vsel_d(t < FI_PPF_QMIN, (fi_vd){0} + FI_PPF_QMIN, t);
+    const fi_vd r = fi_vsqrt_d(-v_log_f64(t));
+    const fi_vl near = r <= FI_PPF_SPLIT2;
+    const fi_vd rn = r - FI_PPF_CONST2;
+    fi_vd tail_num = V_HORNER8(FI_PPF_C, rn);
+    fi_vd tail_den = V_HORNER8(FI_PPF_D, rn);
+    if (fi_any_l(~near & ~central)) {
+        const fi_vd rf = r - FI_PPF_SPLIT2;
+        tail_num = vsel_d(near, tail_num, V_HORNER8(FI_PPF_E, rf));
+        tail_den = vsel_d(near, tail_den, V_HORNER8(FI_PPF_F, rf));
+    }
+    num = vsel_d(central, num, tail_num);
+    den = vsel_d(central, den, tail_den);
+    const fi_vd z = num / den;
+    return vsel_d(central | ~lower, z, -z);
+}
+
+static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-bit */
+{
+    const fi_vu b = (fi_vu)x;
+    const fi_vu nan = (fi_vu)((b & 0x7FFFFFFFu) > 0x7F800000u);
+    const fi_vu rounded = (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
+    const fi_vu quiet = (b >> 16) | 0x0040u;
+    return (nan & quiet) | (~nan & rounded);
+}
+
+/* Philox stream of vectors: G consecutive blocks per vector ------------------------------- */
+
+typedef struct fi_vstream {
+    fi_vq counter;                       /* 64-bit lanes (b, s, b + 1, s, ...) */
+    fi_vq step;                          /* (G, 0, G, 0, ...) */
+    fi_vu round_key[10];                 /* per block: (k0 + r W0, 0, k1 + r W1, 0) */
+} fi_vstream;
+
+static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
+{
+    uint64_t lanes[W64], step[W64];
+    const uint64_t stream = (uint64_t)c->stream[0] | ((uint64_t)c->stream[1] << 32);
+    for (int j = 0; j < G; j++) {
+        lanes[2 * j] = block + (uint64_t)j;
+        lanes[2 * j + 1] = stream;
+        step[2 * j] = G;
+        step[2 * j + 1] = 0;
+    }
+    memcpy(&vs->counter, lanes, sizeof lanes);
+    memcpy(&vs->step, step, sizeof step);
+    uint32_t k0 = c->key[0], k1 = c->key[1];
+    for (int r = 0; r < 10; r++) {
+        uint32_t words[W32];
+        for (int j = 0; j < G; j++) {
+            words[4 * j] = k0;
+            words[4 * j + 1] = 0;
+            words[4 * j + 2] = k1;
+            words[4 * j + 3] = 0;
+        }
+        memcpy(&vs->round_key[r], words, sizeof words);
+        k0 += UINT32_C(0x9E3779B9); /* FI_PHILOX_W0 */
+        k1 += UINT32_C(0xBB67AE85); /* FI_PHILOX_W1 */
+    }
+}
+
+static inline fi_vu vstream_next(fi_vstream *vs)
+{
+    const fi_vu words = fi_philox_v(vs->counter, vs->round_key);
+    vs->counter += vs->step;
+    return words;
+}
+
+/* Steps: each consumes two Philox vectors (2G blocks) and yields two output vectors ------- */
+
+static inline fi_vf uniform_f32_v(fi_vu w, const fi_call *c)
+{
+    const fi_vf u = __builtin_convertvector((fi_vi)(w >> 8), fi_vf) * 0x1.0p-24f;
+    const fi_vf x = c->low32 + c->range32 * u;
+    const fi_vi clamp = (x >= c->high32) & (c->range32 > 0.0f ? -1 : 0);
+    return vsel_f(clamp, (fi_vf){0} + c->below_high32, x);
+}
+
+static inline void step_uniform_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+{
+    out[0] = uniform_f32_v(vstream_next(vs), c);
+    out[1] = uniform_f32_v(vstream_next(vs), c);
+}
+
+static inline void step_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+{
+    const fi_vu wa = vstream_next(vs), wb = vstream_next(vs);
+    const fi_vu w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN32);
+    const fi_vu w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD32);
+    const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
+    const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
+    fi_vf cs, sn;
+    v_sincos_turn_f32(w1 >> 8, &cs, &sn);
+    const fi_vf z0 = c->mean32 + c->std32 * (r * cs);
+    const fi_vf z1 = c->mean32 + c->std32 * (r * sn);
+    out[0] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO32);
+    out[1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI32);
+}
+
+static inline fi_vd trunc_normal_from_u_v(fi_vd u, const fi_call *c)
+{
+    const fi_vd p = c->tn_pa + u * c->tn_mass;
+    const fi_vd z = c->tn_sign * v_norm_ppf(p);
+    fi_vd x = c->mean64 + c->std64 * z;
+    x = vsel_d(x < c->tn_a, (fi_vd){0} + c->tn_a, x);
+    x = vsel_d(x > c->tn_b, (fi_vd){0} + c->tn_b, x);
+    return x;
+}
+
+static inline fi_vf trunc_normal_f32_v(fi_vu w, const fi_call *c)
+{
+    const fi_vi k = (fi_vi)(w >> 8);
+    fi_vf_half half[2];
+    const fi_vi_half k_lo = __builtin_shufflevector(k, k, FI_IDX_LO_HALF32);
+    const fi_vi_half k_hi = __builtin_shufflevector(k, k, FI_IDX_HI_HALF32);
+    const fi_vi_half ks[2] = {k_lo, k_hi};
+    for (int h = 0; h < 2; h++) {
+        const fi_vd u = (__builtin_convertvector(ks[h], fi_vd) + 0.5) * 0x1.0p-24;
+        half[h] = __builtin_convertvector(trunc_normal_from_u_v(u, c), fi_vf_half);
+    }
+    return __builtin_shufflevector(half[0], half[1], FI_IDX_CONCAT32);
+}
+
+static inline void step_trunc_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+{
+    out[0] = trunc_normal_f32_v(vstream_next(vs), c);
+    out[1] = trunc_normal_f32_v(vstream_next(vs), c);
+}
+
+static inline void step_bits_u32(fi_vstream *vs, const fi_call *c, fi_vu out[2])
+{
+    (void)c;
+    out[0] = vstream_next(vs);
+    out[1] = vstream_next(vs);
+}
+
+static inline fi_vd uniform_f64_v(fi_vq w, const fi_call *c)
+{
+    const fi_vd u = u53_to_f64(w >> 11) * 0x1.0p-53;
+    const fi_vd x = c->low64 + c->range64 * u;
+    const fi_vl clamp = (x >= c->high64) & (c->range64 > 0.0 ? -1 : 0);
+    return vsel_d(clamp, (fi_vd){0} + c->below_high64, x);
+}
+
+static inline void step_uniform_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
+{
+    out[0] = uniform_f64_v((fi_vq)vstream_next(vs), c);
+    out[1] = uniform_f64_v((fi_vq)vstream_next(vs), c);
+}
+
+static inline void step_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
+{
+    const fi_vq wa = (fi_vq)vstream_next(vs), wb = (fi_vq)vstream_next(vs);
+    const fi_vq w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN64);
+    const fi_vq w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD64);
+    const fi_vd u1 = u53_to_f64((w0 >> 11) + 1u) * 0x1.0p-53;
+    const fi_vd r = fi_vsqrt_d(-2.0 * v_log_f64(u1));
+    fi_vd cs, sn;
+    v_sincos_turn_f64(w1 >> 11, &cs, &sn);
+    const fi_vd z0 = c->mean64 + c->std64 * (r * cs);
+    const fi_vd z1 = c->mean64 + c->std64 * (r * sn);
+    out[0] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO64);
+    out[1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI64);
+}
+
+static inline void step_trunc_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
+{
+    for (int h = 0; h < 2; h++) {
+        const fi_vq w = (fi_vq)vstream_next(vs);
+        const fi_vd u = (u52_to_f64(w >> 12) + 0.5) * 0x1.0p-52;
+        out[h] = trunc_normal_from_u_v(u, c);
+    }
+}
+
+static inline void step_bits_u64(fi_vstream *vs, const fi_call *c, fi_vq out[2])
+{
+    (void)c;
+    out[0] = (fi_vq)vstream_next(vs);
+    out[1] = (fi_vq)vstream_next(vs);
+}
+
+/* Stores: two vectors to (possibly unaligned) memory ------------------------------------- */
+
+static inline void store_f32(float *dst, const fi_vf v[2]) { memcpy(dst, v, 2 * sizeof(fi_vf)); }
+static inline void store_u32(uint32_t *dst, const fi_vu v[2]) { memcpy(dst, v, 2 * sizeof(fi_vu)); }
+static inline void store_f64(double *dst, const fi_vd v[2]) { memcpy(dst, v, 2 * sizeof(fi_vd)); }
+static inline void store_u64(uint64_t *dst, const fi_vq v[2]) { memcpy(dst, v, 2 * sizeof(fi_vq)); }
+
+static inline void store_bf16(uint16_t *dst, const fi_vf v[2])
+{
+    for (int h = 0; h < 2; h++) {
+        const fi_vh narrow = __builtin_convertvector(v_f32_to_bf16_bits(v[h]), fi_vh);
+        memcpy(dst + h * W32, &narrow, sizeof narrow);
+    }
+}
+
+/* float16 stores use the hardware conversion (F16C / AVX-512 vcvtps2ph, round to nearest
+ * even): the same bits as fi_f32_to_f16 for every non-NaN value, and the kernels never
+ * produce NaN (their parameters are finite). */
+static inline void store_f16(uint16_t *dst, const fi_vf v[2])
+{
+    for (int h = 0; h < 2; h++) {
+        const fi_vh narrow = fi_cvt_f16(v[h]);
+        memcpy(dst + h * W32, &narrow, sizeof narrow);
+    }
+}
+
+/* Kernels: scalar head up to a block boundary, vector steps, scalar tail ------------------ */
+
+#define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype)      \
+    static void FI_K(kname)(void *out, uint64_t count, uint64_t first, const fi_call *call)    \
+    {                                                                                          \
+        Tout *dst = out;                                                                       \
+        const fi_kernel scalar = fi_table_scalar.kernel[dist][scalar_dtype];                   \
+        const uint64_t step_elements = (uint64_t)(2 * G * (per_block));                        \
+        uint64_t i = ((per_block) - first % (per_block)) % (per_block);                        \
+        if (i > count)                                                                         \
+            i = count;                                                                         \
+        if (i > 0)                                                                             \
+            scalar(dst, i, first, call);                                                       \
+        if (count - i >= step_elements) {                                                      \
+            fi_vstream vs;                                                                     \
+            vstream_init(&vs, call, (first + i) / (per_block));                                \
+            do {                                                                               \
+                Tvec values[2];                                                                \
+                step(&vs, call, values);                                                       \
+                store(dst + i, values);                                                        \
+                i += step_elements;                                                            \
+            } while (count - i >= step_elements);                                              \
+        }                                                                                      \
+        if (i < count)                                                                         \
+            scalar(dst + i, count - i, first + i, call);                                       \
+    }
+
+FI_DEFINE_SIMD_KERNEL(bits_u32, uint32_t, fi_vu, 4, step_bits_u32, store_u32, FI_DIST_BITS, FI_UINT32)
+FI_DEFINE_SIMD_KERNEL(bits_u64, uint64_t, fi_vq, 2, step_bits_u64, store_u64, FI_DIST_BITS, FI_UINT64)
+FI_DEFINE_SIMD_KERNEL(uniform_f32, float, fi_vf, 4, step_uniform_f32, store_f32, FI_DIST_UNIFORM, FI_FLOAT32)
+FI_DEFINE_SIMD_KERNEL(uniform_bf16, uint16_t, fi_vf, 4, step_uniform_f32, store_bf16, FI_DIST_UNIFORM, FI_BFLOAT16)
+FI_DEFINE_SIMD_KERNEL(uniform_f16, uint16_t, fi_vf, 4, step_uniform_f32, store_f16, FI_DIST_UNIFORM, FI_FLOAT16)
+FI_DEFINE_SIMD_KERNEL(uniform_f64, double, fi_vd, 2, step_uniform_f64, store_f64, FI_DIST_UNIFORM, FI_FLOAT64)
+FI_DEFINE_SIMD_KERNEL(normal_f32, float, fi_vf, 4, step_normal_f32, store_f32, FI_DIST_NORMAL, FI_FLOAT32)
+FI_DEFINE_SIMD_KERNEL(normal_bf16, uint16_t, fi_vf, 4, step_normal_f32, store_bf16, FI_DIST_NORMAL, FI_BFLOAT16)
+FI_DEFINE_SIMD_KERNEL(normal_f16, uint16_t, fi_vf, 4, step_normal_f32, store_f16, FI_DIST_NORMAL, FI_FLOAT16)
+FI_DEFINE_SIMD_KERNEL(normal_f64, double, fi_vd, 2, step_normal_f64, store_f64, FI_DIST_NORMAL, FI_FLOAT64)
+FI_DEFINE_SIMD_KERNEL(trunc_normal_f32, float, fi_vf, 4, step_trunc_normal_f32, store_f32, FI_DIST_TRUNC_NORMAL,
+                      FI_FLOAT32)
+FI_DEFINE_SIMD_KERNEL(trunc_normal_bf16, uint16_t, fi_vf, 4, step_trunc_normal_f32, store_bf16,
+                      FI_DIST_TRUNC_NORMAL, FI_BFLOAT16)
+FI_DEFINE_SIMD_KERNEL(trunc_normal_f16, uint16_t, fi_vf, 4, step_trunc_normal_f32, store_f16,
+                      FI_DIST_TRUNC_NORMAL, FI_FLOAT16)
+FI_DEFINE_SIMD_KERNEL(trunc_normal_f64, double, fi_vd, 2, step_trunc_normal_f64, store_f64, FI_DIST_TRUNC_NORMAL,
+                      FI_FLOAT64)
+
+/* The table of this ISA. Constants are memory-bound: the scalar loops serve. */
+#define FI_SIMD_TABLE(isa_string)                                                                      \
+    {                                                                                                  \
+        .name = isa_string,                                                                            \
+        .kernel = {                                                                                    \
+            [FI_DIST_BITS] = {[FI_UINT32] = FI_K(bits_u32), [FI_UINT64] = FI_K(bits_u64)},             \
+            [FI_DIST_UNIFORM] = {[FI_FLOAT32] = FI_K(uniform_f32), [FI_FLOAT64] = FI_K(uniform_f64),   \
+                                 [FI_BFLOAT16] = FI_K(uniform_bf16), [FI_FLOAT16] = FI_K(uniform_f16)},  \
+            [FI_DIST_NORMAL] = {[FI_FLOAT32] = FI_K(normal_f32), [FI_FLOAT64] = FI_K(normal_f64),      \
+                                [FI_BFLOAT16] = FI_K(normal_bf16), [FI_FLOAT16] = FI_K(normal_f16)},     \
+            [FI_DIST_TRUNC_NORMAL] = {[FI_FLOAT32] = FI_K(trunc_normal_f32),                            \
+                                      [FI_FLOAT64] = FI_K(trunc_normal_f64),                            \
+                                      [FI_BFLOAT16] = FI_K(trunc_normal_bf16),                          \
+                                      [FI_FLOAT16] = FI_K(trunc_normal_f16)},                           \
+            [FI_DIST_CONSTANT] = {0},                                                                  \
+        },                                                                                             \
+    }

@@ -1,0 +1,72 @@
+/* AVX2 (+F16C) instantiation of the SIMD kernels (fi_simd_template.h): 8 lanes of 32 bits, 2 Philox
+ * blocks per vector. Compiled for the AVX2 target by the pragma below (the rest of the
+ * library stays baseline x86-64); only called when dispatch.c has checked the CPU and OS. */
+#include "fi_internal.h"
+#include "fi_simd_available.h"
+
+#if FI_HAVE_X86_SIMD
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,f16c"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2,f16c")
+#endif
+
+#include <immintrin.h>
+
+#define FI_VBYTES 32
+#define FI_ISA_NAME avx2
+#include "fi_simd_types.h"
+
+/* One Philox4x32-10 round on two blocks in memory order (x0 x1 x2 x3 | x0 x1 x2 x3):
+ * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
+ * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
+ * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
+static inline fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_key)
+{
+    const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
+                                         0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
+    __m256i x = (__m256i)counter;
+    for (int r = 0; r < 10; r++) {
+        const __m256i p = _mm256_mul_epu32(x, mul);
+        const __m256i y = _mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B), _mm256_srli_epi64(x, 32));
+        x = _mm256_xor_si256(y, (__m256i)round_key[r]);
+    }
+    return (fi_vu)x;
+}
+
+static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }
+static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm256_sqrt_pd((__m256d)x); }
+static inline int fi_any_l(fi_vl mask) { return _mm256_movemask_pd((__m256d)mask) != 0; }
+static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm256_cvtps_ph((__m256)x, _MM_FROUND_TO_NEAREST_INT); }
+
+#define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14
+#define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15
+#define FI_IDX_ILV_LO32 0, 8, 1, 9, 2, 10, 3, 11
+#define FI_IDX_ILV_HI32 4, 12, 5, 13, 6, 14, 7, 15
+#define FI_IDX_LO_HALF32 0, 1, 2, 3
+#define FI_IDX_HI_HALF32 4, 5, 6, 7
+#define FI_IDX_CONCAT32 0, 1, 2, 3, 4, 5, 6, 7
+#define FI_IDX_EVEN64 0, 2, 4, 6
+#define FI_IDX_ODD64 1, 3, 5, 7
+#define FI_IDX_ILV_LO64 0, 4, 1, 5
+#define FI_IDX_ILV_HI64 2, 6, 3, 7
+
+#include "fi_simd_template.h"
+
+static const fi_isa_table fi_table_avx2 = FI_SIMD_TABLE("avx2");
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+const fi_isa_table *fi_isa_table_avx2(void) { return &fi_table_avx2; }
+
+#else
+
+const fi_isa_table *fi_isa_table_avx2(void) { return 0; }
+
+#endif

@@ -1,0 +1,68 @@
+/* AVX-512 (F, BW, DQ, VL) instantiation of the SIMD kernels (fi_simd_template.h): 16 lanes
+ * of 32 bits, 4 Philox blocks per vector. See kernels_avx2.c for the Philox round. */
+#include "fi_internal.h"
+#include "fi_simd_available.h"
+
+#if FI_HAVE_X86_SIMD
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl")
+#endif
+
+#include <immintrin.h>
+
+#define FI_VBYTES 64
+#define FI_ISA_NAME avx512
+#include "fi_simd_types.h"
+
+static inline fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_key)
+{
+    const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
+                                         (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
+                                         (int)0xCD9E8D57, 0, (int)0xD2511F53);
+    __m512i x = (__m512i)counter;
+    for (int r = 0; r < 10; r++) {
+        const __m512i p = _mm512_mul_epu32(x, mul);
+        const __m512i y = _mm512_xor_si512(_mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(x, 32));
+        x = _mm512_xor_si512(y, (__m512i)round_key[r]);
+    }
+    return (fi_vu)x;
+}
+
+static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm512_sqrt_ps((__m512)x); }
+static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm512_sqrt_pd((__m512d)x); }
+static inline int fi_any_l(fi_vl mask) { return _mm512_movepi64_mask((__m512i)mask) != 0; }
+static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm512_cvtps_ph((__m512)x, _MM_FROUND_TO_NEAREST_INT); }
+
+#define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
+#define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define FI_IDX_ILV_LO32 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
+#define FI_IDX_ILV_HI32 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
+#define FI_IDX_LO_HALF32 0, 1, 2, 3, 4, 5, 6, 7
+#define FI_IDX_HI_HALF32 8, 9, 10, 11, 12, 13, 14, 15
+#define FI_IDX_CONCAT32 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+#define FI_IDX_EVEN64 0, 2, 4, 6, 8, 10, 12, 14
+#define FI_IDX_ODD64 1, 3, 5, 7, 9, 11, 13, 15
+#define FI_IDX_ILV_LO64 0, 8, 1, 9, 2, 10, 3, 11
+#define FI_IDX_ILV_HI64 4, 12, 5, 13, 6, 14, 7, 15
+
+#include "fi_simd_template.h"
+
+static const fi_isa_table fi_table_avx512 = FI_SIMD_TABLE("avx512");
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+
+const fi_isa_table *fi_isa_table_avx512(void) { return &fi_table_avx512; }
+
+#else
+
+const fi_isa_table *fi_isa_table_avx512(void) { return 0; }
+
+#endif

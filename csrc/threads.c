@@ -1,0 +1,192 @@
+/* A small persistent thread pool (plain POSIX threads, no OpenMP: its runtime clashes with
+ * the ones torch and NumPy load). A fill large enough to pay for waking the workers is cut
+ * into one contiguous part per thread; since every element is a pure function of its index,
+ * the result does not depend on the thread count or on where the cuts fall.
+ *
+ * - The calling thread computes part 0 itself, the workers the others; it returns when all
+ *   parts are written. Each thread writes only its part.
+ * - Concurrent callers (several Python threads, the GIL released): one uses the pool, the
+ *   others run single-threaded on their own thread rather than wait.
+ * - fork(): the child starts with no workers and a fresh pool (pthread_atfork), so it works.
+ * - Windows: no pool yet; fills run on the calling thread.
+ */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "fi_internal.h"
+
+#define FI_MAX_THREADS 256
+/* Below this many bytes a fill runs on the calling thread: waking a worker costs more. */
+#define FI_PARALLEL_MIN_BYTES (256u * 1024u)
+/* Parts start on multiples of this many elements (whole Philox blocks, SIMD steps, lines). */
+#define FI_PART_ALIGN 256u
+
+static int fi_threads_setting; /* 0: not yet resolved */
+
+#if defined(_WIN32)
+
+static int usable_cpus(void) { return 1; }
+
+#else
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+static int usable_cpus(void)
+{
+#if defined(__linux__) && defined(CPU_COUNT)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        const int n = CPU_COUNT(&set);
+        if (n > 0)
+            return n;
+    }
+#endif
+    const long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+typedef struct fi_job {
+    fi_kernel kernel;
+    unsigned char *out;
+    size_t elem_size;
+    uint64_t count, first, part;
+    const fi_call *call;
+    int nparts;
+} fi_job;
+
+static pthread_mutex_t pool_owner = PTHREAD_MUTEX_INITIALIZER; /* held by the caller using the pool */
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER; /* guards the fields below */
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static fi_job job;
+static uint64_t generation;
+static int workers_started, workers_busy;
+static int atfork_registered;
+
+static void run_part(const fi_job *j, int index)
+{
+    const uint64_t start = (uint64_t)index * j->part;
+    if (start >= j->count)
+        return;
+    const uint64_t left = j->count - start;
+    const uint64_t n = left < j->part ? left : j->part;
+    j->kernel(j->out + start * j->elem_size, n, j->first + start, j->call);
+}
+
+static void *worker_main(void *arg)
+{
+    const int index = (int)(intptr_t)arg; /* workers do parts 1, 2, ... */
+    uint64_t seen = 0;
+    pthread_mutex_lock(&pool_mutex);
+    for (;;) {
+        while (generation == seen)
+            pthread_cond_wait(&work_ready, &pool_mutex);
+        seen = generation;
+        const fi_job mine = job;
+        pthread_mutex_unlock(&pool_mutex);
+        if (index < mine.nparts)
+            run_part(&mine, index);
+        pthread_mutex_lock(&pool_mutex);
+        if (--workers_busy == 0)
+            pthread_cond_signal(&work_done);
+    }
+    return NULL;
+}
+
+static void atfork_prepare(void) { pthread_mutex_lock(&pool_owner); }
+static void atfork_parent(void) { pthread_mutex_unlock(&pool_owner); }
+static void atfork_child(void)
+{
+    /* The workers do not exist in the child: start afresh. */
+    pthread_mutex_init(&pool_mutex, NULL);
+    pthread_cond_init(&work_ready, NULL);
+    pthread_cond_init(&work_done, NULL);
+    workers_started = 0;
+    workers_busy = 0;
+    generation = 0;
+    pthread_mutex_init(&pool_owner, NULL);
+}
+
+/* Start workers 1 .. wanted - 1 (with pool_mutex held). Returns how many exist. */
+static int start_workers(int wanted)
+{
+    if (!atfork_registered) {
+        pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+        atfork_registered = 1;
+    }
+    while (workers_started < wanted - 1) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        const int rc = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(workers_started + 1));
+        pthread_attr_destroy(&attr);
+        if (rc != 0)
+            break;
+        workers_started++;
+    }
+    return workers_started + 1;
+}
+
+#endif /* _WIN32 */
+
+static int resolve_default_threads(void)
+{
+    const char *env = getenv("FASTINIT_NUM_THREADS");
+    if (env && env[0]) {
+        char *end;
+        const long n = strtol(env, &end, 10);
+        if (*end == '\0' && n >= 1)
+            return n > FI_MAX_THREADS ? FI_MAX_THREADS : (int)n;
+    }
+    const int n = usable_cpus();
+    return n > FI_MAX_THREADS ? FI_MAX_THREADS : n;
+}
+
+int fi_get_num_threads(void)
+{
+    if (fi_threads_setting == 0)
+        fi_threads_setting = resolve_default_threads();
+    return fi_threads_setting;
+}
+
+int fi_set_num_threads(int n)
+{
+    if (n < 1 || n > FI_MAX_THREADS)
+        return FI_E_PARAM;
+    fi_threads_setting = n;
+    return FI_OK;
+}
+
+void fi_run_parallel(fi_kernel kernel, void *out, size_t elem_size, uint64_t count, uint64_t first,
+                     const fi_call *call)
+{
+    const int threads = fi_get_num_threads();
+#if !defined(_WIN32)
+    if (threads > 1 && count * elem_size >= FI_PARALLEL_MIN_BYTES && pthread_mutex_trylock(&pool_owner) == 0) {
+        pthread_mutex_lock(&pool_mutex);
+        const int available = start_workers(threads);
+        int nparts = threads < available ? threads : available;
+        uint64_t part = (count + (uint64_t)nparts - 1) / (uint64_t)nparts;
+        part = (part + FI_PART_ALIGN - 1) / FI_PART_ALIGN * FI_PART_ALIGN;
+        job = (fi_job){kernel, out, elem_size, count, first, part, call, nparts};
+        workers_busy = workers_started;
+        generation++;
+        pthread_cond_broadcast(&work_ready);
+        pthread_mutex_unlock(&pool_mutex);
+
+        run_part(&job, 0);
+
+        pthread_mutex_lock(&pool_mutex);
+        while (workers_busy > 0)
+            pthread_cond_wait(&work_done, &pool_mutex);
+        pthread_mutex_unlock(&pool_mutex);
+        pthread_mutex_unlock(&pool_owner);
+        return;
+    }
+#endif
+    kernel(out, count, first, call);
+}

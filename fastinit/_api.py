@@ -64,32 +64,45 @@ class FanOptions(FillOptions, total=False):
 # ------------------------------------------------------------------------------ buffers
 
 
-class _Target(NamedTuple):
-    flat: np.ndarray  # 1-D view of the caller's memory (uint16 for bfloat16/float16)
-    shape: tuple[int, ...]
-    code: int  # fi_dtype code
+class _Target:
+    """The caller's buffer as a C-contiguous ndarray view, with its fi_dtype code."""
+
+    __slots__ = ("arr", "code", "size")
+
+    def __init__(self, arr: np.ndarray, code: int):
+        self.arr = arr
+        self.code = code
+        self.size = arr.size
 
     @property
-    def size(self) -> int:
-        return int(self.flat.shape[0])
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.arr.shape)
+
+    def raw(self) -> np.ndarray:
+        """What the backends write: the array itself, or its uint16 bits for 16-bit floats."""
+        return self.arr.view(np.uint16) if self.code in (BFLOAT16, FLOAT16) else self.arr
+
+
+# native-order dtypes; bfloat16 (ml_dtypes) is recognised by name, without importing it
+_CODES = {
+    np.dtype(np.float32): FLOAT32,
+    np.dtype(np.float64): FLOAT64,
+    np.dtype(np.float16): FLOAT16,
+    np.dtype(np.uint32): UINT32,
+    np.dtype(np.uint64): UINT64,
+}
+_NON_NATIVE = ">" if np.little_endian else "<"
 
 
 def _dtype_code(dtype: np.dtype) -> int | None:
-    if dtype.byteorder == (">" if np.little_endian else "<"):
-        return None
-    if dtype.name == "bfloat16":  # ml_dtypes.bfloat16
-        return BFLOAT16
-    return {
-        np.dtype(np.float32): FLOAT32,
-        np.dtype(np.float64): FLOAT64,
-        np.dtype(np.float16): FLOAT16,
-        np.dtype(np.uint32): UINT32,
-        np.dtype(np.uint64): UINT64,
-    }.get(dtype.newbyteorder("="))
+    code = _CODES.get(dtype)
+    if code is not None or dtype.byteorder == _NON_NATIVE:
+        return code
+    return BFLOAT16 if dtype.name == "bfloat16" else None
 
 
 def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
-    """Check that buf is writable, C-contiguous and of an allowed dtype; view it flat."""
+    """Check that buf is writable, C-contiguous and of an allowed dtype."""
     if isinstance(buf, np.ndarray):
         arr = buf
     else:
@@ -105,20 +118,21 @@ def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
         names = ", ".join(DTYPE_NAMES[c] for c in allowed)
         order = " in native byte order" if arr.dtype.byteorder in "<>" else ""
         raise TypeError(f"buf has dtype {arr.dtype}; expected one of {names}{order}")
-    if not arr.flags.writeable:
+    flags = arr.flags
+    if not flags.writeable:
         raise ValueError("buf is read-only; fastinit fills buffers in place")
-    if not arr.flags.c_contiguous:
+    if not flags.c_contiguous:
         raise ValueError(
             f"buf must be C-contiguous (got strides {arr.strides} for shape {arr.shape}); "
             "fill a contiguous array and copy it, or pass np.ascontiguousarray(...)"
         )
-    flat = arr.reshape(-1)
-    if code in (BFLOAT16, FLOAT16):
-        flat = flat.view(np.uint16)
-    return _Target(flat, tuple(arr.shape), code)
+    return _Target(arr, code)  # type: ignore[arg-type]
 
 
 def _real(name: str, value: Any) -> float:
+    kind = type(value)
+    if kind is float or kind is int:  # the common case, without the ABC check
+        return float(value)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
     return float(value)
@@ -127,10 +141,11 @@ def _real(name: str, value: Any) -> float:
 def _finite(name: str, value: Any, t: _Target | None = None) -> float:
     """A finite real number (representable as a finite value of t's dtype when t is given)."""
     v = _real(name, value)
-    if not math.isfinite(v):
-        raise ValueError(f"{name}={v!r} must be finite")
-    if t is not None and t.code in FINITE_MAX and abs(v) > FINITE_MAX[t.code]:
-        raise ValueError(f"{name}={v!r} is outside the finite range of {DTYPE_NAMES[t.code]}")
+    limit = FINITE_MAX[t.code] if t is not None else FINITE_MAX[FLOAT64]
+    if not -limit <= v <= limit:  # false for nan and inf too
+        if not math.isfinite(v):
+            raise ValueError(f"{name}={v!r} must be finite")
+        raise ValueError(f"{name}={v!r} is outside the finite range of {DTYPE_NAMES[t.code]}")  # type: ignore[union-attr]
     return v
 
 
@@ -143,22 +158,58 @@ def _std(value: Any, t: _Target) -> float:
     return std
 
 
+_U64 = 1 << 64
+
+
 def _stream_of(
     t: _Target, seed: int | None, stream: int | None, offset: int, generator: Generator | None
 ) -> tuple[int, int, int]:
     """(seed, stream, offset) for this fill; run after every other check (takes a stream)."""
-    offset = check_u64("offset", offset)
-    if offset + t.size > 1 << 64:
+    if type(offset) is not int or not 0 <= offset < _U64:
+        offset = check_u64("offset", offset)
+    if offset + t.size > _U64:
         raise ValueError(
             f"offset={offset} + {t.size} elements overflows the element index (must be <= 2**64)"
         )
+    if type(seed) is int and stream is None and generator is None and 0 <= seed < _U64:
+        return seed, 0, offset  # the common explicit-seed case
     seed_, stream_ = resolve(seed, stream, generator)
     return seed_, stream_, offset
 
 
 def _run(entry: str, t: _Target, *args: Any) -> None:
     if t.size:
-        getattr(_backend.active(), entry)(t.flat, t.code, *args)
+        getattr(_backend._active, entry)(t.raw(), t.code, *args)
+
+
+# float32 subtraction overflows to inf from 2^128 - 2^103 on (the tie rounds to even, 2^128)
+_F32_OVERFLOW = 2.0**128 - 2.0**103
+
+
+def _check_uniform(t: _Target, low: Any, high: Any) -> tuple[float, float]:
+    low, high = _finite("low", low, t), _finite("high", high, t)
+    if low > high:
+        raise ValueError(f"low={low!r} must be <= high={high!r}")
+    if t.code == FLOAT64:
+        span = high - low  # python floats are float64: overflows to inf exactly as C does
+        overflow = not math.isfinite(span)
+    else:
+        span = float(np.float32(high)) - float(np.float32(low))  # exact in float64
+        overflow = span >= _F32_OVERFLOW
+    if overflow:
+        raise ValueError(f"high - low = {high!r} - {low!r} overflows {DTYPE_NAMES[t.code]} arithmetic")
+    return low, high
+
+
+def _check_trunc_normal(t: _Target, mean: Any, std: Any, a: Any, b: Any) -> tuple[float, float, float, float]:
+    mean, std = _finite("mean", mean, t), _std(std, t)
+    a, b = _real("a", a), _real("b", b)
+    if math.isnan(a) or math.isnan(b):
+        raise ValueError(f"a={a!r} and b={b!r} must not be NaN")
+    if not a < b:
+        raise ValueError(f"a={a!r} must be < b={b!r}")
+    trunc_normal_params(mean, std, a, b)  # raises for a negligible interval mass
+    return mean, std, a, b
 
 
 # -------------------------------------------------------------------------- basic fills
@@ -189,14 +240,7 @@ def uniform_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    low, high = _finite("low", low, t), _finite("high", high, t)
-    if low > high:
-        raise ValueError(f"low={low!r} must be <= high={high!r}")
-    with np.errstate(over="ignore"):  # the kernels' own arithmetic: float64, else float32
-        ctype = np.float64 if t.code == FLOAT64 else np.float32
-        span = ctype(high) - ctype(low)
-    if not np.isfinite(span):
-        raise ValueError(f"high - low = {high!r} - {low!r} overflows {DTYPE_NAMES[t.code]} arithmetic")
+    low, high = _check_uniform(t, low, high)
     s = _stream_of(t, seed, stream, offset, generator)
     _run("fill_uniform", t, *s, low, high)
     return buf
@@ -265,13 +309,7 @@ def trunc_normal_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    mean, std = _finite("mean", mean, t), _std(std, t)
-    a, b = _real("a", a), _real("b", b)
-    if math.isnan(a) or math.isnan(b):
-        raise ValueError(f"a={a!r} and b={b!r} must not be NaN")
-    if not a < b:
-        raise ValueError(f"a={a!r} must be < b={b!r}")
-    trunc_normal_params(mean, std, a, b)  # raises for a negligible interval mass
+    mean, std, a, b = _check_trunc_normal(t, mean, std, a, b)
     s = _stream_of(t, seed, stream, offset, generator)
     _run("fill_trunc_normal", t, *s, mean, std, a, b)
     return buf
@@ -289,7 +327,7 @@ def constant_(buf: Any, value: float) -> Any:
     t = _target(buf, FLOAT_DTYPES)
     v = _real("value", value)
     if t.size:
-        _backend.active().fill_constant(t.flat, t.code, v)
+        _backend._active.fill_constant(t.raw(), t.code, v)
     return buf
 
 
@@ -378,6 +416,42 @@ def variance_scaling_(
         raise ValueError(
             f"distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}"
         )
+    fi, fo = _resolve_fans(t, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
+    if t.size == 0:
+        _stream_of(t, seed, stream, offset, generator)
+        return buf
+    fan = fan_for_mode(fi, fo, mode)
+    if fan <= 0:
+        raise ValueError(f"{mode} is 0 for fans ({fi}, {fo}): cannot scale the variance by it")
+    variance = scale / fan
+    if variance == 0.0:
+        _stream_of(t, seed, stream, offset, generator)
+        _backend._active.fill_constant(t.raw(), t.code, 0.0)
+        return buf
+    if distribution == "uniform":
+        limit = math.sqrt(3.0 * variance)
+        low, high = _check_uniform(t, -limit, limit)
+        _run("fill_uniform", t, *_stream_of(t, seed, stream, offset, generator), low, high)
+    elif distribution == "truncated_normal":
+        std = math.sqrt(variance) / TRUNCATED_NORMAL_STD_FACTOR
+        args = _check_trunc_normal(t, 0.0, std, -2.0 * std, 2.0 * std)
+        _run("fill_trunc_normal", t, *_stream_of(t, seed, stream, offset, generator), *args)
+    else:
+        std = _std(math.sqrt(variance), t)
+        _run("fill_normal", t, *_stream_of(t, seed, stream, offset, generator), 0.0, std)
+    return buf
+
+
+def _resolve_fans(
+    t: _Target,
+    fan_in: int | None,
+    fan_out: int | None,
+    layout: str,
+    in_axis: int | None,
+    out_axis: int | None,
+    batch_axis: int | Sequence[int],
+) -> tuple[int, int]:
+    """(fan_in, fan_out): the overrides where given, else from the buffer's shape."""
     overrides = {}
     for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
         if value is not None:
@@ -385,29 +459,18 @@ def variance_scaling_(
             if v == 0:
                 raise ValueError(f"{name}=0: a fan must be positive")
             overrides[name] = v
-    if len(overrides) < 2:
-        shape_fans = fans(t.shape, layout, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
-        fi, fo = overrides.get("fan_in", shape_fans[0]), overrides.get("fan_out", shape_fans[1])
-    else:
-        fi, fo = overrides["fan_in"], overrides["fan_out"]
-    if t.size == 0:
-        _stream_of(t, seed, stream, offset, generator)
-        return buf
-    fan = fan_for_mode(fi, fo, mode)
-    if fan <= 0:
-        raise ValueError(f"{mode} is 0 for fans ({fi}, {fo}): cannot scale the variance by it")
-    options: FillOptions = {"seed": seed, "stream": stream, "offset": offset, "generator": generator}
-    variance = scale / fan
-    if variance == 0.0:
-        _stream_of(t, seed, stream, offset, generator)
-        return constant_(buf, 0.0)
-    if distribution == "uniform":
-        limit = math.sqrt(3.0 * variance)
-        return uniform_(buf, -limit, limit, **options)
-    if distribution == "truncated_normal":
-        std = math.sqrt(variance) / TRUNCATED_NORMAL_STD_FACTOR
-        return trunc_normal_(buf, 0.0, std, -2.0 * std, 2.0 * std, **options)
-    return normal_(buf, 0.0, math.sqrt(variance), **options)
+    if len(overrides) == 2:
+        return overrides["fan_in"], overrides["fan_out"]
+    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
+    shape_fans = _cached_fans(t.arr.shape, layout, in_axis, out_axis, batch)
+    return overrides.get("fan_in", shape_fans[0]), overrides.get("fan_out", shape_fans[1])
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_fans(
+    shape: tuple[int, ...], layout: str, in_axis: int | None, out_axis: int | None, batch: tuple[int, ...]
+) -> tuple[int, int]:
+    return fans(shape, layout, in_axis=in_axis, out_axis=out_axis, batch_axis=batch)
 
 
 def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) -> Any:

@@ -2,7 +2,7 @@
 to the C extension (tests/test_backends.py proves it element by element).
 
 It works in chunks of ``CHUNK`` elements, so its extra memory stays bounded whatever the
-buffer size. Arguments arrive validated by ``fastinit._api``; ``out`` is a flat, writable,
+buffer size. Arguments arrive validated by ``fastinit._api``; ``out`` is a writable,
 C-contiguous NumPy array whose element type matches ``dtype`` (uint16 for bfloat16/float16).
 """
 from __future__ import annotations
@@ -184,6 +184,7 @@ _NARROW = {BFLOAT16: M.f32_to_bf16_bits, FLOAT16: M.f32_to_f16_bits}
 
 
 def _fill(gen, out: np.ndarray, dtype: int, seed: int, stream: int, offset: int, params) -> None:
+    out = out.reshape(-1)  # a view: the buffer is C-contiguous
     s = _Stream(seed, stream)
     narrow = _NARROW.get(dtype)
     n = out.shape[0]

@@ -2,6 +2,7 @@
 backends must compute identically (the C entry points do the same in C)."""
 from __future__ import annotations
 
+import functools
 import math
 
 from . import _mathspec as spec
@@ -31,12 +32,14 @@ ITEMSIZE = {FLOAT32: 4, FLOAT64: 8, BFLOAT16: 2, FLOAT16: 2, UINT32: 4, UINT64: 
 TRUNC_MIN_MASS = spec.scalar("TRUNC_MIN_MASS")
 
 
+@functools.lru_cache(maxsize=4096)
 def trunc_normal_params(mean: float, std: float, a: float, b: float) -> tuple[float, float, float]:
     """(Phi(alpha), Phi(beta) - Phi(alpha), sign) as the kernels use them, or ValueError.
 
     alpha = (a - mean) / std, beta = (b - mean) / std. An interval above the mean
     (alpha > 0) is mirrored below it (sign = -1) so that Phi is evaluated in the lower tail,
-    where it keeps full relative precision.
+    where it keeps full relative precision. Cached: model initialization repeats the same
+    few parameter sets, and Phi in pure Python costs tens of microseconds.
     """
     if std == 0.0:
         if not (a <= mean <= b):

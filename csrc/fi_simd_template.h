@@ -8,8 +8,9 @@
  * The including file defines, before including this header:
  *   FI_VBYTES                vector width in bytes (32 or 64)
  *   FI_ISA_NAME              token for kernel names (avx2, avx512)
- *   fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_keys)   Philox4x32-10 on FI_VBYTES/16
- *                            blocks laid out as in memory (words 4b..4b+3 of each block)
+ *   void fi_philox2_v(fi_vq ctr_a, fi_vq ctr_b, const fi_vu *round_keys, fi_vu out[2])
+ *                            Philox4x32-10 on two vectors of FI_VBYTES/16 blocks each, laid
+ *                            out as in memory (words 4b..4b+3 of each block)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
@@ -148,36 +149,54 @@ static inline void v_sincos_turn_f64(fi_vq k, fi_vd *cos_out, fi_vd *sin_out)
 #define V_HORNER8(P, x) \
     (((((((P##_7 * (x) + P##_6) * (x) + P##_5) * (x) + P##_4) * (x) + P##_3) * (x) + P##_2) * (x) + P##_1) * (x) + P##_0)
 
-/* fi_norm_ppf on every lane. Each lane takes the branch the scalar code takes; the tail
- * polynomials are evaluated only when some lane needs them, and the three rationals share
- * one division (numerator and denominator are selected per lane first: same bits). */
-static inline fi_vd v_norm_ppf(fi_vd p)
+/* fi_norm_ppf on every lane of n vectors at once (n <= 4, a constant after inlining): the
+ * stages run over all n vectors before the next starts, so their long dependency chains
+ * overlap. Each lane takes the branch the scalar code takes; the tail polynomials are
+ * evaluated only when some lane needs them, and the three rationals share one division
+ * (numerator and denominator are selected per lane first: the same bits). */
+#define FI_PPF_MAX 4
+static inline void v_norm_ppf_n(const fi_vd *p, fi_vd *z, const int n)
 {
-    const fi_vd q = p - 0.5;
-    const fi_vd abs_q = (fi_vd)((fi_vq)q & UINT64_C(0x7FFFFFFFFFFFFFFF));
-    const fi_vl central = abs_q <= FI_PPF_SPLIT1;
-    const fi_vd rc = FI_PPF_CONST1 - q * q;
-    fi_vd num = q * V_HORNER8(FI_PPF_A, rc);
-    fi_vd den = V_HORNER8(FI_PPF_B, rc);
-    if (!fi_any_l(~central))
-        return num / den;
-    const fi_vl lower = q < 0.0;
-    fi_vd t = vsel_d(lower, p, 1.0 - p);
-    t = vsel_d(t < FI_PPF_QMIN, (fi_vd){0} + FI_PPF_QMIN, t);
-    const fi_vd r = fi_vsqrt_d(-v_log_f64(t));
-    const fi_vl near = r <= FI_PPF_SPLIT2;
-    const fi_vd rn = r - FI_PPF_CONST2;
-    fi_vd tail_num = V_HORNER8(FI_PPF_C, rn);
-    fi_vd tail_den = V_HORNER8(FI_PPF_D, rn);
-    if (fi_any_l(~near & ~central)) {
-        const fi_vd rf = r - FI_PPF_SPLIT2;
-        tail_num = vsel_d(near, tail_num, V_HORNER8(FI_PPF_E, rf));
-        tail_den = vsel_d(near, tail_den, V_HORNER8(FI_PPF_F, rf));
+    fi_vd q[FI_PPF_MAX], num[FI_PPF_MAX], den[FI_PPF_MAX];
+    fi_vl central[FI_PPF_MAX], any_tail = {0};
+    for (int h = 0; h < n; h++) {
+        q[h] = p[h] - 0.5;
+        const fi_vd abs_q = (fi_vd)((fi_vq)q[h] & UINT64_C(0x7FFFFFFFFFFFFFFF));
+        central[h] = abs_q <= FI_PPF_SPLIT1;
+        any_tail |= ~central[h];
+        const fi_vd rc = FI_PPF_CONST1 - q[h] * q[h];
+        num[h] = q[h] * V_HORNER8(FI_PPF_A, rc);
+        den[h] = V_HORNER8(FI_PPF_B, rc);
     }
-    num = vsel_d(central, num, tail_num);
-    den = vsel_d(central, den, tail_den);
-    const fi_vd z = num / den;
-    return vsel_d(central | ~lower, z, -z);
+    if (!fi_any_l(any_tail)) {
+        for (int h = 0; h < n; h++)
+            z[h] = num[h] / den[h];
+        return;
+    }
+    fi_vd r[FI_PPF_MAX], tail_num[FI_PPF_MAX], tail_den[FI_PPF_MAX];
+    fi_vl lower[FI_PPF_MAX], near[FI_PPF_MAX], any_far = {0};
+    for (int h = 0; h < n; h++) {
+        lower[h] = q[h] < 0.0;
+        fi_vd t = vsel_d(lower[h], p[h], 1.0 - p[h]);
+        t = vsel_d(t < FI_PPF_QMIN, (fi_vd){0} + FI_PPF_QMIN, t);
+        r[h] = fi_vsqrt_d(-v_log_f64(t));
+        near[h] = r[h] <= FI_PPF_SPLIT2;
+        any_far |= ~near[h] & ~central[h];
+        const fi_vd rn = r[h] - FI_PPF_CONST2;
+        tail_num[h] = V_HORNER8(FI_PPF_C, rn);
+        tail_den[h] = V_HORNER8(FI_PPF_D, rn);
+    }
+    if (fi_any_l(any_far)) {
+        for (int h = 0; h < n; h++) {
+            const fi_vd rf = r[h] - FI_PPF_SPLIT2;
+            tail_num[h] = vsel_d(near[h], tail_num[h], V_HORNER8(FI_PPF_E, rf));
+            tail_den[h] = vsel_d(near[h], tail_den[h], V_HORNER8(FI_PPF_F, rf));
+        }
+    }
+    for (int h = 0; h < n; h++) {
+        const fi_vd zz = vsel_d(central[h], num[h], tail_num[h]) / vsel_d(central[h], den[h], tail_den[h]);
+        z[h] = vsel_d(central[h] | ~lower[h], zz, -zz);
+    }
 }
 
 static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-bit */
@@ -224,11 +243,13 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
     }
 }
 
-static inline fi_vu vstream_next(fi_vstream *vs)
+/* The next two vectors of words (2G blocks), computed with their rounds interleaved so the
+ * two independent multiply chains overlap. */
+static inline void vstream_next2(fi_vstream *vs, fi_vu words[2])
 {
-    const fi_vu words = fi_philox_v(vs->counter, vs->round_key);
-    vs->counter += vs->step;
-    return words;
+    const fi_vq second = vs->counter + vs->step;
+    fi_philox2_v(vs->counter, second, vs->round_key, words);
+    vs->counter = second + vs->step;
 }
 
 /* Steps: each consumes two Philox vectors (2G blocks) and yields two output vectors ------- */
@@ -243,15 +264,18 @@ static inline fi_vf uniform_f32_v(fi_vu w, const fi_call *c)
 
 static inline void step_uniform_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
 {
-    out[0] = uniform_f32_v(vstream_next(vs), c);
-    out[1] = uniform_f32_v(vstream_next(vs), c);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    out[0] = uniform_f32_v(w[0], c);
+    out[1] = uniform_f32_v(w[1], c);
 }
 
 static inline void step_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
 {
-    const fi_vu wa = vstream_next(vs), wb = vstream_next(vs);
-    const fi_vu w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN32);
-    const fi_vu w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD32);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    const fi_vu w0 = __builtin_shufflevector(w[0], w[1], FI_IDX_EVEN32);
+    const fi_vu w1 = __builtin_shufflevector(w[0], w[1], FI_IDX_ODD32);
     const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
     const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
     fi_vf cs, sn;
@@ -262,41 +286,44 @@ static inline void step_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2
     out[1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI32);
 }
 
-static inline fi_vd trunc_normal_from_u_v(fi_vd u, const fi_call *c)
+/* x = clamp(mean + std * sign * ppf(pa + u * mass), a, b) on n vectors of uniforms */
+static inline void trunc_normal_from_u_n(const fi_vd *u, fi_vd *x, const int n, const fi_call *c)
 {
-    const fi_vd p = c->tn_pa + u * c->tn_mass;
-    const fi_vd z = c->tn_sign * v_norm_ppf(p);
-    fi_vd x = c->mean64 + c->std64 * z;
-    x = vsel_d(x < c->tn_a, (fi_vd){0} + c->tn_a, x);
-    x = vsel_d(x > c->tn_b, (fi_vd){0} + c->tn_b, x);
-    return x;
-}
-
-static inline fi_vf trunc_normal_f32_v(fi_vu w, const fi_call *c)
-{
-    const fi_vi k = (fi_vi)(w >> 8);
-    fi_vf_half half[2];
-    const fi_vi_half k_lo = __builtin_shufflevector(k, k, FI_IDX_LO_HALF32);
-    const fi_vi_half k_hi = __builtin_shufflevector(k, k, FI_IDX_HI_HALF32);
-    const fi_vi_half ks[2] = {k_lo, k_hi};
-    for (int h = 0; h < 2; h++) {
-        const fi_vd u = (__builtin_convertvector(ks[h], fi_vd) + 0.5) * 0x1.0p-24;
-        half[h] = __builtin_convertvector(trunc_normal_from_u_v(u, c), fi_vf_half);
+    fi_vd p[FI_PPF_MAX], z[FI_PPF_MAX];
+    for (int h = 0; h < n; h++)
+        p[h] = c->tn_pa + u[h] * c->tn_mass;
+    v_norm_ppf_n(p, z, n);
+    for (int h = 0; h < n; h++) {
+        fi_vd v = c->mean64 + c->std64 * (c->tn_sign * z[h]);
+        v = vsel_d(v < c->tn_a, (fi_vd){0} + c->tn_a, v);
+        x[h] = vsel_d(v > c->tn_b, (fi_vd){0} + c->tn_b, v);
     }
-    return __builtin_shufflevector(half[0], half[1], FI_IDX_CONCAT32);
 }
 
 static inline void step_trunc_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
 {
-    out[0] = trunc_normal_f32_v(vstream_next(vs), c);
-    out[1] = trunc_normal_f32_v(vstream_next(vs), c);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    fi_vd u[4], x[4];
+    for (int h = 0; h < 2; h++) {
+        const fi_vi k = (fi_vi)(w[h] >> 8);
+        const fi_vi_half lo = __builtin_shufflevector(k, k, FI_IDX_LO_HALF32);
+        const fi_vi_half hi = __builtin_shufflevector(k, k, FI_IDX_HI_HALF32);
+        u[2 * h] = (__builtin_convertvector(lo, fi_vd) + 0.5) * 0x1.0p-24;
+        u[2 * h + 1] = (__builtin_convertvector(hi, fi_vd) + 0.5) * 0x1.0p-24;
+    }
+    trunc_normal_from_u_n(u, x, 4, c);
+    for (int h = 0; h < 2; h++) {
+        const fi_vf_half lo = __builtin_convertvector(x[2 * h], fi_vf_half);
+        const fi_vf_half hi = __builtin_convertvector(x[2 * h + 1], fi_vf_half);
+        out[h] = __builtin_shufflevector(lo, hi, FI_IDX_CONCAT32);
+    }
 }
 
 static inline void step_bits_u32(fi_vstream *vs, const fi_call *c, fi_vu out[2])
 {
     (void)c;
-    out[0] = vstream_next(vs);
-    out[1] = vstream_next(vs);
+    vstream_next2(vs, out);
 }
 
 static inline fi_vd uniform_f64_v(fi_vq w, const fi_call *c)
@@ -309,13 +336,17 @@ static inline fi_vd uniform_f64_v(fi_vq w, const fi_call *c)
 
 static inline void step_uniform_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
 {
-    out[0] = uniform_f64_v((fi_vq)vstream_next(vs), c);
-    out[1] = uniform_f64_v((fi_vq)vstream_next(vs), c);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    out[0] = uniform_f64_v((fi_vq)w[0], c);
+    out[1] = uniform_f64_v((fi_vq)w[1], c);
 }
 
 static inline void step_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
 {
-    const fi_vq wa = (fi_vq)vstream_next(vs), wb = (fi_vq)vstream_next(vs);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    const fi_vq wa = (fi_vq)w[0], wb = (fi_vq)w[1];
     const fi_vq w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN64);
     const fi_vq w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD64);
     const fi_vd u1 = u53_to_f64((w0 >> 11) + 1u) * 0x1.0p-53;
@@ -330,21 +361,26 @@ static inline void step_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2
 
 static inline void step_trunc_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
 {
-    for (int h = 0; h < 2; h++) {
-        const fi_vq w = (fi_vq)vstream_next(vs);
-        const fi_vd u = (u52_to_f64(w >> 12) + 0.5) * 0x1.0p-52;
-        out[h] = trunc_normal_from_u_v(u, c);
-    }
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    fi_vd u[2];
+    for (int h = 0; h < 2; h++)
+        u[h] = (u52_to_f64((fi_vq)w[h] >> 12) + 0.5) * 0x1.0p-52;
+    trunc_normal_from_u_n(u, out, 2, c);
 }
 
 static inline void step_bits_u64(fi_vstream *vs, const fi_call *c, fi_vq out[2])
 {
     (void)c;
-    out[0] = (fi_vq)vstream_next(vs);
-    out[1] = (fi_vq)vstream_next(vs);
+    fi_vu w[2];
+    vstream_next2(vs, w);
+    out[0] = (fi_vq)w[0];
+    out[1] = (fi_vq)w[1];
 }
 
-/* Stores: two vectors to (possibly unaligned) memory ------------------------------------- */
+/* Stores: two vectors to (possibly unaligned) memory. Ordinary stores: non-temporal ones
+ * measured no faster here, even for 512 MiB buffers, since the kernels are compute-bound
+ * (docs/performance.md). -------------------------------------------------------------- */
 
 static inline void store_f32(float *dst, const fi_vf v[2]) { memcpy(dst, v, 2 * sizeof(fi_vf)); }
 static inline void store_u32(uint32_t *dst, const fi_vu v[2]) { memcpy(dst, v, 2 * sizeof(fi_vu)); }
@@ -386,8 +422,8 @@ static inline void store_f16(uint16_t *dst, const fi_vf v[2])
         if (count - i >= step_elements) {                                                      \
             fi_vstream vs;                                                                     \
             vstream_init(&vs, call, (first + i) / (per_block));                                \
+            Tvec values[2];                                                                    \
             do {                                                                               \
-                Tvec values[2];                                                                \
                 step(&vs, call, values);                                                       \
                 store(dst + i, values);                                                        \
                 i += step_elements;                                                            \

@@ -23,17 +23,19 @@
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
-static inline fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_key)
+static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
 {
     const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
                                          0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
-    __m256i x = (__m256i)counter;
+    __m256i a = (__m256i)counter_a, b = (__m256i)counter_b;
     for (int r = 0; r < 10; r++) {
-        const __m256i p = _mm256_mul_epu32(x, mul);
-        const __m256i y = _mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B), _mm256_srli_epi64(x, 32));
-        x = _mm256_xor_si256(y, (__m256i)round_key[r]);
+        const __m256i key = (__m256i)round_key[r];
+        const __m256i pa = _mm256_mul_epu32(a, mul), pb = _mm256_mul_epu32(b, mul);
+        a = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pa, 0x1B), _mm256_srli_epi64(a, 32)), key);
+        b = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pb, 0x1B), _mm256_srli_epi64(b, 32)), key);
     }
-    return (fi_vu)x;
+    out[0] = (fi_vu)a;
+    out[1] = (fi_vu)b;
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }

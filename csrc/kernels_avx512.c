@@ -18,18 +18,20 @@
 #define FI_ISA_NAME avx512
 #include "fi_simd_types.h"
 
-static inline fi_vu fi_philox_v(fi_vq counter, const fi_vu *round_key)
+static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
 {
     const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
                                          (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
                                          (int)0xCD9E8D57, 0, (int)0xD2511F53);
-    __m512i x = (__m512i)counter;
+    __m512i a = (__m512i)counter_a, b = (__m512i)counter_b;
     for (int r = 0; r < 10; r++) {
-        const __m512i p = _mm512_mul_epu32(x, mul);
-        const __m512i y = _mm512_xor_si512(_mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(x, 32));
-        x = _mm512_xor_si512(y, (__m512i)round_key[r]);
+        const __m512i key = (__m512i)round_key[r];
+        const __m512i pa = _mm512_mul_epu32(a, mul), pb = _mm512_mul_epu32(b, mul);
+        a = _mm512_xor_si512(_mm512_xor_si512(_mm512_shuffle_epi32(pa, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(a, 32)), key);
+        b = _mm512_xor_si512(_mm512_xor_si512(_mm512_shuffle_epi32(pb, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(b, 32)), key);
     }
-    return (fi_vu)x;
+    out[0] = (fi_vu)a;
+    out[1] = (fi_vu)b;
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm512_sqrt_ps((__m512)x); }

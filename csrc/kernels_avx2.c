@@ -19,7 +19,8 @@
 #define FI_ISA_NAME avx2
 #include "fi_simd_types.h"
 
-/* One Philox4x32-10 round on two blocks in memory order (x0 x1 x2 x3 | x0 x1 x2 x3):
+/* Philox4x32-10 on two vectors of two blocks each, in memory order (x0 x1 x2 x3 | x0 x1 x2 x3),
+ * their rounds interleaved so the two multiply chains overlap. In each round
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */

@@ -83,6 +83,18 @@ class _Target:
         return self.arr.view(np.uint16) if self.code in (BFLOAT16, FLOAT16) else self.arr
 
 
+class RawBuffer:
+    """A writable C-contiguous ndarray of a 16-bit float's storage (uint16) together with the
+    dtype it holds, for callers that have no NumPy dtype for it (fastinit.torch's bfloat16
+    tensors without ml_dtypes). Internal."""
+
+    __slots__ = ("arr", "code")
+
+    def __init__(self, arr: np.ndarray, code: int):
+        self.arr = arr
+        self.code = code
+
+
 # native-order dtypes; bfloat16 (ml_dtypes) is recognised by name, without importing it
 _CODES = {
     np.dtype(np.float32): FLOAT32,
@@ -103,6 +115,10 @@ def _dtype_code(dtype: np.dtype) -> int | None:
 
 def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
     """Check that buf is writable, C-contiguous and of an allowed dtype."""
+    if type(buf) is RawBuffer:
+        if buf.code not in allowed or not buf.arr.flags.writeable or not buf.arr.flags.c_contiguous:
+            raise ValueError("internal: RawBuffer of the wrong dtype, read-only or not contiguous")
+        return _Target(buf.arr, buf.code)
     if isinstance(buf, np.ndarray):
         arr = buf
     else:

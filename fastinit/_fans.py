@@ -38,7 +38,7 @@ def fans(
     ndim = len(shape)
     if ndim < 2:
         raise ValueError(
-            f"fan in and fan out can not be computed for a shape with fewer than 2 dimensions "
+            f"Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
             f"(got shape {shape}); pass fan_in= and fan_out= explicitly"
         )
     default_in, default_out = _LAYOUT_AXES[layout]

@@ -49,3 +49,10 @@ def test_readme_python_examples_run(backend):
     assert blocks, "README.md has no python examples"
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_torch_adapter_docstring_examples():
+    pytest.importorskip("torch", reason="torch is not installed (CI installs torch==2.13.0)")
+    module = importlib.import_module("fastinit.torch")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

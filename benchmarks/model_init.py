@@ -1,0 +1,133 @@
+"""Model construction and re-initialization, torch's default init against fastinit.
+
+Each case runs in a fresh process (so page faults and allocator state start the same), the
+cases alternate, and the best of the rounds is kept. The model is a stack of torch modules
+shaped like TinyLlama-1.1B (embedding 32000x2048; 22 layers of q/o 2048x2048, k/v 256x2048,
+gate/up 5632x2048, down 2048x5632, two RMSNorms; head 32000x2048: 1.10 B parameters) or like
+GPT-2 124M (--model gpt2).
+
+Construction cases (time from nothing to an initialized model):
+  torch      : built with torch's default init
+  patched    : built under fastinit.torch.patch()
+  meta+init  : built on device="meta", to_empty(cpu), fastinit.torch.init_model
+  floor      : built on meta, to_empty(cpu), fill_(0.5) of every parameter (no random numbers)
+Re-initialization of the already allocated model (no page faults):
+  reset-torch: reset_parameters() of every module with torch's init
+  reset-fast : fastinit.torch.init_model
+  reset-fill : fill_(0.5) of every parameter
+
+Run: python benchmarks/model_init.py [--model tinyllama|gpt2] [--rounds 3] [--threads N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+SHAPES = {
+    "tinyllama": dict(vocab=32000, dim=2048, layers=22, kv=256, hidden=5632),
+    "gpt2": dict(vocab=50257, dim=768, layers=12, kv=768, hidden=3072),
+}
+
+CHILD = r'''
+import json, sys, time
+t_import = time.perf_counter()
+import torch
+import fastinit, fastinit.torch as fit
+torch.set_num_threads(THREADS)
+fastinit.set_num_threads(THREADS)
+S = SHAPE
+nn = torch.nn
+
+class Layer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        d, kv, h = S["dim"], S["kv"], S["hidden"]
+        self.q, self.k, self.v, self.o = nn.Linear(d, d, bias=False), nn.Linear(d, kv, bias=False), nn.Linear(d, kv, bias=False), nn.Linear(d, d, bias=False)
+        self.gate, self.up, self.down = nn.Linear(d, h, bias=False), nn.Linear(d, h, bias=False), nn.Linear(h, d, bias=False)
+        self.norm1, self.norm2 = nn.RMSNorm(d), nn.RMSNorm(d)
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(S["vocab"], S["dim"])
+        self.layers = nn.ModuleList(Layer() for _ in range(S["layers"]))
+        self.norm = nn.RMSNorm(S["dim"])
+        self.head = nn.Linear(S["dim"], S["vocab"], bias=False)
+
+def fill_all(m):
+    with torch.no_grad():
+        for p in m.parameters():
+            p.detach().fill_(0.5)  # Parameter.fill_ itself runs ~100x slower (torch 2.13)
+
+def reset_torch(m):
+    for mod in m.modules():
+        if hasattr(mod, "reset_parameters"):
+            mod.reset_parameters()
+
+case = CASE
+if case.startswith("reset"):
+    model = Model()
+    start = time.perf_counter()
+    {"reset-torch": reset_torch, "reset-fast": lambda m: fit.init_model(m, seed=1, progress=False), "reset-fill": fill_all}[case](model)
+else:
+    start = time.perf_counter()
+    if case == "torch":
+        model = Model()
+    elif case == "patched":
+        with fit.patch():
+            model = Model()
+    else:
+        with torch.device("meta"):
+            model = Model()
+        model = model.to_empty(device="cpu")
+        if case == "meta+init":
+            fit.init_model(model, seed=1, progress=False)
+        else:
+            fill_all(model)
+elapsed = time.perf_counter() - start
+print(json.dumps({"case": case, "seconds": elapsed, "params": sum(p.numel() for p in model.parameters())}))
+'''
+
+CASES = ["torch", "patched", "meta+init", "floor", "reset-torch", "reset-fast", "reset-fill"]
+
+
+def run_case(case: str, model: str, threads: int) -> dict:
+    code = CHILD.replace("THREADS", str(threads)).replace("SHAPE", repr(SHAPES[model])).replace("CASE", repr(case))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", choices=sorted(SHAPES), default="tinyllama")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cases", nargs="*", default=CASES, choices=CASES)
+    args = parser.parse_args()
+    best: dict[str, float] = {}
+    params = 0
+    for _ in range(args.rounds):
+        for case in args.cases:  # alternate the cases round by round
+            result = run_case(case, args.model, args.threads)
+            best[case] = min(best.get(case, float("inf")), result["seconds"])
+            params = result["params"]
+    print(f"{args.model}: {params / 1e9:.3f} B parameters, {args.threads} threads, best of {args.rounds} fresh processes")
+    print("| case | seconds | vs floor / fill |")
+    print("|---|---|---|")
+    for case in args.cases:
+        ref = best.get("reset-fill") if case.startswith("reset") else best.get("floor")
+        ratio = f"{best[case] / ref:.2f}x" if ref else "-"
+        print(f"| {case} | {best[case]:.2f} | {ratio} |")
+    if "torch" in best and "patched" in best:
+        print(f"\nspeed-up of patched over torch's default build: {best['torch'] / best['patched']:.1f}x")
+    if "reset-torch" in best and "reset-fast" in best:
+        print(f"re-initialization: init_model {best['reset-torch'] / best['reset-fast']:.1f}x faster than torch")
+    print(json.dumps(best))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -140,20 +140,12 @@ static inline double fi_exp_f64(double x)
     const int64_t k = -(int64_t)(-x * FI_INV_LN2_F64 + 0.5);
     const double kd = (double)k;
     const double r = (x - kd * FI_LN2_HI_F64) - kd * FI_LN2_LO_F64;
-    double acc = FI_EXP_F64_13;
-    acc = acc * r + FI_EXP_F64_12;
-    acc = acc * r + FI_EXP_F64_11;
-    acc = acc * r + FI_EXP_F64_10;
-    acc = acc * r + FI_EXP_F64_9;
-    acc = acc * r + FI_EXP_F64_8;
-    acc = acc * r + FI_EXP_F64_7;
-    acc = acc * r + FI_EXP_F64_6;
-    acc = acc * r + FI_EXP_F64_5;
-    acc = acc * r + FI_EXP_F64_4;
-    acc = acc * r + FI_EXP_F64_3;
-    acc = acc * r + FI_EXP_F64_2;
-    acc = acc * r + FI_EXP_F64_1;
-    acc = acc * r + FI_EXP_F64_0;
+    static const double coeff[14] = {FI_EXP_F64_0, FI_EXP_F64_1, FI_EXP_F64_2, FI_EXP_F64_3, FI_EXP_F64_4,
+                                     FI_EXP_F64_5, FI_EXP_F64_6, FI_EXP_F64_7, FI_EXP_F64_8, FI_EXP_F64_9,
+                                     FI_EXP_F64_10, FI_EXP_F64_11, FI_EXP_F64_12, FI_EXP_F64_13};
+    double acc = coeff[13];
+    for (int j = 12; j >= 0; j--) /* Horner, highest degree first, as _npmath.exp_scalar */
+        acc = acc * r + coeff[j];
     return ldexp(acc, (int)k);
 }
 

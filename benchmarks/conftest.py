@@ -1,0 +1,81 @@
+"""pytest-benchmark suite options: ``--bench-full`` (or FASTINIT_BENCH_FULL=1) adds 256 MiB
+buffers and every distribution on every dtype; the default run is the README's cases at
+16 KiB, 1 MiB and 16 MiB. The machine info of the saved JSON names fastinit's version,
+backend and thread count, and the versions of NumPy and torch; the JSON keeps each benchmark's
+stats but not every round's raw timing (unless --benchmark-save-data)."""
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import numpy as np
+import pytest
+
+import fastinit
+from fastinit import _bench
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--bench-full", action="store_true", default=False,
+                     help="fastinit: every distribution x dtype and 256 MiB buffers (also FASTINIT_BENCH_FULL=1)")
+
+
+def bench_full(config: pytest.Config) -> bool:
+    """Whether the full matrix was asked for, by option or environment."""
+    return bool(config.getoption("--bench-full")) or os.environ.get("FASTINIT_BENCH_FULL", "") not in ("", "0")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "spec" in metafunc.fixturenames:
+        specs = _bench.specs(full=bench_full(metafunc.config))
+        metafunc.parametrize("spec", specs, ids=[s.id for s in specs])
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
+    versions = {"fastinit": fastinit.__version__, "numpy": np.__version__, "python": platform.python_version()}
+    try:
+        import torch
+
+        versions["torch"] = torch.__version__
+    except ImportError:
+        pass
+    machine_info["fastinit"] = {
+        "backend": fastinit.backend(),
+        "default_threads": fastinit.get_num_threads() if hasattr(fastinit, "get_num_threads") else 1,
+        "cpus_available": max(_bench.thread_counts()),
+        "cpu_model": _bench.cpu_name(),
+        "suite": "full" if bench_full(config) else "default",
+        "versions": versions,
+    }
+
+
+def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_json: dict[str, Any]) -> None:
+    """Keep the stats, drop every round's raw timing (tens of MB for the 16 KiB cases) unless
+    --benchmark-save-data asks for it: the JSON stays small enough to store in results/."""
+    if config.getoption("benchmark_save_data"):
+        return
+    for bench in output_json.get("benchmarks", []):
+        bench.get("stats", {}).pop("data", None)
+
+
+class _OneBuffer:
+    """Keeps the last buffer, so every library of a group fills the same touched memory and at
+    most one large buffer is alive at a time."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, str] | None = None
+        self.buf: np.ndarray | None = None
+
+    def get(self, nbytes: int, dtype: str) -> np.ndarray:
+        if self.key != (nbytes, dtype):
+            self.buf = None  # free the previous one first
+            self.buf = _bench.make_buffer(_bench.shape_for(nbytes, dtype), dtype)
+            self.key = (nbytes, dtype)
+        assert self.buf is not None
+        return self.buf
+
+
+@pytest.fixture(scope="session")
+def buffers() -> _OneBuffer:
+    return _OneBuffer()

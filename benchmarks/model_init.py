@@ -24,7 +24,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 
 SHAPES = {
     "tinyllama": dict(vocab=32000, dim=2048, layers=22, kv=256, hidden=5632),

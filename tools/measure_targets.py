@@ -2,35 +2,60 @@
 
 Run: python tools/measure_targets.py   (needs torch and ml_dtypes)
 """
-import time, math, numpy as np, torch, fastinit as fi, ml_dtypes
+from __future__ import annotations
+
+import time
+
+import ml_dtypes
+import numpy as np
+import torch
+
+import fastinit as fi
 from fastinit import _core
-def best(fn, r=5):
-    fn(); b = 1e9
-    for _ in range(r):
-        t = time.perf_counter(); fn(); b = min(b, time.perf_counter() - t)
-    return b
-N = 128 * 2**20 // 4
-res = {}
-a = np.ones(N, np.float32); res['ceiling numpy fill'] = a.nbytes / best(lambda: a.fill(0.5))
-t = torch.ones(N); torch.set_num_threads(2); res['ceiling torch fill_ 2T'] = a.nbytes / best(lambda: t.fill_(0.5)); torch.set_num_threads(1)
-res['ceiling torch fill_ 1T'] = a.nbytes / best(lambda: t.fill_(0.5))
-for isa in _core.available_isas():
-    _core.select_isa(isa)
-    for th in (1, 2):
-        if isa != 'avx512' and th == 2: continue
-        fi.set_num_threads(th)
-        res[f'fastinit uniform {isa} {th}T'] = a.nbytes / best(lambda: fi.uniform_(a, -0.05, 0.05, seed=1))
-        res[f'fastinit normal {isa} {th}T'] = a.nbytes / best(lambda: fi.normal_(a, 0, 0.02, seed=1))
-        res[f'fastinit trunc_normal {isa} {th}T'] = a.nbytes / best(lambda: fi.trunc_normal_(a, 0, 0.02, -0.04, 0.04, seed=1), 3)
-        bb = np.ones(N * 2, ml_dtypes.bfloat16)
-        res[f'fastinit normal bf16 {isa} {th}T'] = bb.nbytes / best(lambda: fi.normal_(bb, 0, 0.02, seed=1))
-fi.set_num_threads(2)
-res['torch uniform_'] = a.nbytes / best(lambda: torch.nn.init.uniform_(t, -0.05, 0.05))
-res['torch normal_'] = a.nbytes / best(lambda: torch.nn.init.normal_(t, 0, 0.02))
-res['torch trunc_normal_'] = a.nbytes / best(lambda: torch.nn.init.trunc_normal_(t, 0, 0.02, -0.04, 0.04), 3)
-tb = torch.ones(N * 2, dtype=torch.bfloat16)
-res['torch normal_ bf16'] = tb.numel() * 2 / best(lambda: torch.nn.init.normal_(tb, 0, 0.02))
-rng = np.random.default_rng(1)
-res['numpy random(out=) f32'] = a.nbytes / best(lambda: rng.random(out=a, dtype=np.float32))
-res['numpy standard_normal(out=) f32'] = a.nbytes / best(lambda: rng.standard_normal(out=a, dtype=np.float32))
-for k, v in res.items(): print(f"{k:40s} {v/1e9:7.2f} GB/s")
+
+MIB128 = 128 * 2**20
+
+
+def best(fn, rounds: int = 5) -> float:
+    fn()
+    fastest = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        fastest = min(fastest, time.perf_counter() - start)
+    return fastest
+
+
+def main() -> None:
+    n = MIB128 // 4
+    a = np.ones(n, np.float32)
+    t = torch.ones(n)
+    bf = np.ones(n * 2, ml_dtypes.bfloat16)
+    tbf = torch.ones(n * 2, dtype=torch.bfloat16)
+    rng = np.random.default_rng(1)
+    res = {"ceiling numpy fill": best(lambda: a.fill(0.5))}
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        res[f"ceiling torch fill_ {threads}T"] = best(lambda: t.fill_(0.5))
+    for isa in _core.available_isas():
+        _core.select_isa(isa)
+        for threads in ((1, 2) if isa == "avx512" else (1,)):
+            fi.set_num_threads(threads)
+            tag = f"{isa} {threads}T"
+            res[f"fastinit uniform {tag}"] = best(lambda: fi.uniform_(a, -0.05, 0.05, seed=1))
+            res[f"fastinit normal {tag}"] = best(lambda: fi.normal_(a, 0, 0.02, seed=1))
+            res[f"fastinit trunc_normal {tag}"] = best(lambda: fi.trunc_normal_(a, 0, 0.02, -0.04, 0.04, seed=1), 3)
+            res[f"fastinit normal bf16 {tag}"] = best(lambda: fi.normal_(bf, 0, 0.02, seed=1))
+    torch.set_num_threads(2)
+    res["torch uniform_"] = best(lambda: torch.nn.init.uniform_(t, -0.05, 0.05))
+    res["torch normal_"] = best(lambda: torch.nn.init.normal_(t, 0, 0.02))
+    res["torch trunc_normal_"] = best(lambda: torch.nn.init.trunc_normal_(t, 0, 0.02, -0.04, 0.04), 3)
+    res["torch normal_ bf16"] = best(lambda: torch.nn.init.normal_(tbf, 0, 0.02))
+    res["numpy random(out=) f32"] = best(lambda: rng.random(out=a, dtype=np.float32))
+    res["numpy standard_normal(out=) f32"] = best(lambda: rng.standard_normal(out=a, dtype=np.float32))
+    for name, seconds in res.items():
+        print(f"{name:40s} {MIB128 / seconds / 1e9:7.2f} GB/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -423,6 +423,39 @@ def variance_scaling_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
+    plain = (
+        type(scale) in (float, int) and (fan_in is None or type(fan_in) is int)
+        and (fan_out is None or type(fan_out) is int) and type(batch_axis) in (tuple, int)
+    )
+    key = (t.arr.shape, t.code, scale, mode, distribution, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
+    plan = _PLANS.get(key) if plain else None
+    if plan is None:
+        plan = _variance_scaling_plan(t, scale, mode, distribution, fan_in, fan_out, layout, in_axis, out_axis,
+                                      batch_axis)
+        if plain:
+            if len(_PLANS) >= 4096:
+                _PLANS.clear()
+            _PLANS[key] = plan
+    entry, params = plan
+    s = _stream_of(t, seed, stream, offset, generator)
+    if entry == "fill_constant":
+        if t.size:
+            _backend._active.fill_constant(t.raw(), t.code, 0.0)
+    else:
+        _run(entry, t, *s, *params)
+    return buf
+
+
+# Resolved (entry point, parameters) of variance_scaling_ calls, by their arguments: model
+# initialization repeats a few shapes many times, and resolving costs more than a small fill.
+_PLANS: dict[tuple, tuple[str, tuple[float, ...]]] = {}
+
+
+def _variance_scaling_plan(
+    t: _Target, scale: Any, mode: str, distribution: str, fan_in: int | None, fan_out: int | None, layout: str,
+    in_axis: int | None, out_axis: int | None, batch_axis: int | Sequence[int],
+) -> tuple[str, tuple[float, ...]]:
+    """Validate the arguments and resolve the fill: ("fill_uniform", (low, high)), ..."""
     scale = _finite("scale", scale)
     if scale < 0:
         raise ValueError(f"scale={scale!r} must be >= 0")
@@ -434,28 +467,20 @@ def variance_scaling_(
         )
     fi, fo = _resolve_fans(t, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
     if t.size == 0:
-        _stream_of(t, seed, stream, offset, generator)
-        return buf
+        return "fill_constant", ()
     fan = fan_for_mode(fi, fo, mode)
     if fan <= 0:
         raise ValueError(f"{mode} is 0 for fans ({fi}, {fo}): cannot scale the variance by it")
     variance = scale / fan
     if variance == 0.0:
-        _stream_of(t, seed, stream, offset, generator)
-        _backend._active.fill_constant(t.raw(), t.code, 0.0)
-        return buf
+        return "fill_constant", ()
     if distribution == "uniform":
         limit = math.sqrt(3.0 * variance)
-        low, high = _check_uniform(t, -limit, limit)
-        _run("fill_uniform", t, *_stream_of(t, seed, stream, offset, generator), low, high)
-    elif distribution == "truncated_normal":
+        return "fill_uniform", _check_uniform(t, -limit, limit)
+    if distribution == "truncated_normal":
         std = math.sqrt(variance) / TRUNCATED_NORMAL_STD_FACTOR
-        args = _check_trunc_normal(t, 0.0, std, -2.0 * std, 2.0 * std)
-        _run("fill_trunc_normal", t, *_stream_of(t, seed, stream, offset, generator), *args)
-    else:
-        std = _std(math.sqrt(variance), t)
-        _run("fill_normal", t, *_stream_of(t, seed, stream, offset, generator), 0.0, std)
-    return buf
+        return "fill_trunc_normal", _check_trunc_normal(t, 0.0, std, -2.0 * std, 2.0 * std)
+    return "fill_normal", (0.0, _std(math.sqrt(variance), t))
 
 
 def _resolve_fans(
@@ -544,8 +569,7 @@ def kaiming_uniform_(
     >>> bool(abs(w).max() <= (6 / 64) ** 0.5)
     True
     """
-    gain = calculate_gain(nonlinearity, a)
-    return variance_scaling_(buf, gain * gain, mode, "uniform", **options)
+    return variance_scaling_(buf, _gain_squared(nonlinearity, a), mode, "uniform", **options)
 
 
 def kaiming_normal_(
@@ -568,8 +592,22 @@ def kaiming_normal_(
     >>> bool(abs(w.var() / (2 / 512) - 1) < 0.02)
     True
     """
-    gain = calculate_gain(nonlinearity, a)
-    return variance_scaling_(buf, gain * gain, mode, distribution, **options)
+    return variance_scaling_(buf, _gain_squared(nonlinearity, a), mode, distribution, **options)
+
+
+_GAINS: dict[tuple, float] = {}
+
+
+def _gain_squared(nonlinearity: Any, param: Any) -> float:
+    """calculate_gain(nonlinearity, param) ** 2, remembered for plain arguments."""
+    key = (nonlinearity, type(param), param)
+    try:
+        return _GAINS[key]
+    except (KeyError, TypeError):
+        gain = calculate_gain(nonlinearity, param)
+        if type(nonlinearity) is str and type(param) in (int, float, type(None)) and len(_GAINS) < 256:
+            _GAINS[key] = gain * gain
+        return gain * gain
 
 
 def lecun_uniform_(buf: Any, **options: Unpack[FanOptions]) -> Any:

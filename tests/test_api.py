@@ -237,3 +237,18 @@ def test_import_does_not_import_torch():
     code = "import sys, fastinit; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_cached_resolution_depends_on_every_argument(backend):
+    buf = np.empty((64, 32), np.float32)
+    first = fi.variance_scaling_(buf, 1.0, "fan_in", "uniform", seed=1).copy()
+    assert np.abs(first).max() <= math.sqrt(3 / 32)
+    assert np.abs(fi.variance_scaling_(buf, 4.0, "fan_in", "uniform", seed=1)).max() > math.sqrt(3 / 32)
+    assert np.abs(fi.variance_scaling_(buf, 1.0, "fan_out", "uniform", seed=1)).max() <= math.sqrt(3 / 64)
+    assert np.abs(fi.variance_scaling_(buf, 1.0, "fan_in", "uniform", layout="keras", seed=1)).max() <= math.sqrt(3 / 64)
+    assert np.abs(fi.variance_scaling_(buf, 1.0, "fan_in", "uniform", fan_in=8, seed=1)).max() > math.sqrt(3 / 32)
+    with pytest.raises(TypeError):
+        fi.variance_scaling_(buf, True, "fan_in", "uniform", seed=1)
+    wide = fi.variance_scaling_(np.empty((64, 32), np.float64), 1.0, "fan_in", "uniform", seed=1)
+    assert wide.dtype == np.float64 and np.abs(wide).max() <= math.sqrt(3 / 32)
+    assert np.array_equal(fi.variance_scaling_(buf, 1.0, "fan_in", "uniform", seed=1), first)

@@ -364,3 +364,31 @@ def test_importing_fastinit_alone_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", "import sys, fastinit; print('torch' in sys.modules)"],
                          capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "False"
+
+
+def test_init_model_shows_a_progress_bar_for_large_models(monkeypatch):
+    import types
+
+    updates: list[int] = []
+
+    class FakeBar:
+        def __init__(self, total, desc, unit):
+            self.total = total
+
+        def update(self, n):
+            updates.append(n)
+
+        def close(self):
+            updates.append(-1)
+
+    fake = types.ModuleType("tqdm.auto")
+    fake.tqdm = FakeBar
+    monkeypatch.setitem(sys.modules, "tqdm", types.ModuleType("tqdm"))
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake)
+    big = torch.nn.Sequential(torch.nn.Linear(4096, 2560), torch.nn.Linear(2560, 16))  # > 10M parameters
+    I.init_model(big, seed=1)
+    assert updates.count(1) == 3 and updates[-1] == -1  # one tick per module, then closed
+    updates.clear()
+    I.init_model(big, seed=1, progress=False)
+    I.init_model(Block(), seed=1)  # small model: no bar
+    assert updates == []

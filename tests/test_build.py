@@ -38,6 +38,16 @@ def test_c_core_builds_warning_free_and_passes_its_vectors(tmp_path):
 
 
 @needs_cc
+def test_build_flags_undo_fast_math_from_the_environment(tmp_path):
+    # setup.py's flags come after CFLAGS from the environment: they must restore IEEE rounding
+    import runpy
+
+    flags = runpy.run_path(str(ROOT / "setup.py"), run_name="fastinit_setup_flags")["GCC_FLAGS"]
+    assert "-ffp-contract=off" in flags and not any("fast-math" in f and "no" not in f for f in flags)
+    _run_c_driver(tmp_path, ["-ffast-math", *flags])
+
+
+@needs_cc
 def test_c_core_without_simd_builds_and_passes(tmp_path):
     # what a compiler without the vector extensions, or another architecture, builds
     _run_c_driver(tmp_path, ["-O3", "-DFI_NO_SIMD"])

@@ -126,10 +126,15 @@ def test_missing_extension_falls_back_to_numpy_with_one_warning():
 
 
 def _wheel(tmp_path, env_extra):
+    """Build a wheel from a clean copy of the sources (no build/ objects left from earlier
+    builds, which setuptools would reuse without calling the compiler)."""
     pytest.importorskip("setuptools")
+    source = tmp_path / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "*.so", "_core.c", "__pycache__", ".pytest_cache"))
     env = dict(os.environ, **env_extra)
     return subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", str(tmp_path), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-build-isolation", "--no-deps", "-w", str(tmp_path), str(source)],
         capture_output=True, text=True, env=env,
     )
 

@@ -502,16 +502,8 @@ def _resolve_fans(
             overrides[name] = v
     if len(overrides) == 2:
         return overrides["fan_in"], overrides["fan_out"]
-    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
-    shape_fans = _cached_fans(t.arr.shape, layout, in_axis, out_axis, batch)
+    shape_fans = fans(t.arr.shape, layout, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
     return overrides.get("fan_in", shape_fans[0]), overrides.get("fan_out", shape_fans[1])
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_fans(
-    shape: tuple[int, ...], layout: str, in_axis: int | None, out_axis: int | None, batch: tuple[int, ...]
-) -> tuple[int, int]:
-    return fans(shape, layout, in_axis=in_axis, out_axis=out_axis, batch_axis=batch)
 
 
 def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) -> Any:

@@ -294,31 +294,22 @@ def threads(library: str, n: int) -> Iterator[None]:
             raise Unavailable(f"{library} is single-threaded")
         yield
         return
+    get: Callable[[], int]
+    set_: Callable[[int], None]
     if library == "fastinit":
-        import fastinit
-
-        if not hasattr(fastinit, "set_num_threads"):
-            if n != 1:
-                raise Unavailable("this fastinit has no set_num_threads: single-threaded only")
-            yield
-            return
-        previous = fastinit.get_num_threads()
-        fastinit.set_num_threads(n)
+        get, set_ = _backend.get_num_threads, _backend.set_num_threads
+    else:
         try:
-            yield
-        finally:
-            fastinit.set_num_threads(previous)
-        return
-    try:
-        import torch
-    except ImportError:
-        raise Unavailable("torch is not installed") from None
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
+            import torch
+        except ImportError:
+            raise Unavailable("torch is not installed") from None
+        get, set_ = torch.get_num_threads, torch.set_num_threads
+    previous = get()
+    set_(n)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        set_(previous)
 
 
 # ------------------------------------------------------------------------------ the suite

@@ -37,6 +37,7 @@ import torch
 
 from . import _api
 from ._fans import calculate_gain as _calculate_gain
+from ._fans import fans
 from ._generator import Generator
 from ._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
 
@@ -148,10 +149,8 @@ def _check_torch_mode(mode: str) -> str:
 
 
 def _fans_of(tensor: torch.Tensor) -> tuple[int, int]:
-    if tensor.dim() < 2:
-        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 dimensions")
-    receptive = math.prod(tensor.shape[2:])
-    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+    """torch's fans of a weight (out, in, *kernel); ValueError below 2 dimensions, as torch."""
+    return fans(tuple(tensor.shape), "torch")
 
 
 # ------------------------------------------------------------ torch.nn.init's functions
@@ -544,7 +543,7 @@ def shard_(
         raise ValueError(f"tensor of shape {tuple(tensor.shape)} does not match index {index} of {global_shape}")
     fan_kwargs = {}
     if init.startswith(("xavier", "kaiming")):
-        fan_kwargs = dict(zip(("fan_in", "fan_out"), _fans_of(torch.empty(global_shape, device="meta"))))
+        fan_kwargs = dict(zip(("fan_in", "fan_out"), fans(global_shape, "torch")))
         if init.startswith("kaiming") and "mode" in kwargs:
             kwargs["mode"] = _check_torch_mode(kwargs["mode"])
     strides = [math.prod(global_shape[d + 1:]) for d in range(len(global_shape))]

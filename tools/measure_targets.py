@@ -4,26 +4,19 @@ Run: python tools/measure_targets.py   (needs torch and ml_dtypes)
 """
 from __future__ import annotations
 
-import time
-
 import ml_dtypes
 import numpy as np
 import torch
 
 import fastinit as fi
 from fastinit import _core
+from fastinit._bench import best_time
 
 MIB128 = 128 * 2**20
 
 
 def best(fn, rounds: int = 5) -> float:
-    fn()
-    fastest = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        fastest = min(fastest, time.perf_counter() - start)
-    return fastest
+    return best_time(fn, rounds)
 
 
 def main() -> None:

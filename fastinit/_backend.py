@@ -7,6 +7,7 @@ the C kernel set (an error if this build or CPU lacks it).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import warnings
 from types import ModuleType
@@ -17,6 +18,7 @@ from . import _numpy
 _active: ModuleType
 
 
+@functools.lru_cache(maxsize=None)  # failures (ImportError, ValueError) are not cached
 def _load_c() -> ModuleType:
     from . import _core  # type: ignore[attr-defined]
 

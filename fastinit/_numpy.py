@@ -157,11 +157,10 @@ def _gen_uniform(dtype, s: _Stream, first, count, params):
 
 def _gen_normal(dtype, s: _Stream, first, count, params):
     mean, std = params
+    lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
     if dtype == FLOAT64:
-        lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
         z = _normal_pairs_f64(s.words64(lo, hi - lo), mean, std)
     else:
-        lo, hi = first & ~1, (first + count + 1) & ~1
         z = _normal_pairs_f32(s.words32(lo, hi - lo), mean, std)
     return z[first - lo:first - lo + count]
 

@@ -19,6 +19,12 @@ from fastinit import _bench
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-full", action="store_true", default=False,
                      help="fastinit: every distribution x dtype and 256 MiB buffers (also FASTINIT_BENCH_FULL=1)")
+    parser.addoption("--bench-model", action="append", choices=("gpt2", "tinyllama"), default=None,
+                     help="fastinit: model shapes for test_model_init.py (default gpt2; --bench-full adds tinyllama)")
+    parser.addoption("--model-rounds", type=int, default=3,
+                     help="fastinit: fresh-process rounds per model case (best is kept; default 3)")
+    parser.addoption("--model-threads", type=int, default=None,
+                     help="fastinit: torch and fastinit threads in the model benchmarks (default: all CPUs)")
 
 
 def bench_full(config: pytest.Config) -> bool:
@@ -30,6 +36,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "spec" in metafunc.fixturenames:
         specs = _bench.specs(full=bench_full(metafunc.config))
         metafunc.parametrize("spec", specs, ids=[s.id for s in specs])
+    if "model_case" in metafunc.fixturenames:
+        import model_init
+
+        models = metafunc.config.getoption("--bench-model") or (
+            ["gpt2", "tinyllama"] if bench_full(metafunc.config) else ["gpt2"])
+        rounds = metafunc.config.getoption("--model-rounds")
+        # round-major order: the cases alternate, so a slow spell of the machine hits them all
+        cases = [(m, r, c) for m in models for r in range(1, rounds + 1) for c in model_init.CASES]
+        metafunc.parametrize("model_case", cases, ids=[f"{m}-round{r}-{c}" for m, r, c in cases])
+
+
+@pytest.fixture(scope="session")
+def model_threads(pytestconfig: pytest.Config) -> int:
+    return pytestconfig.getoption("--model-threads") or max(_bench.thread_counts())
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict[str, Any]) -> None:
@@ -79,3 +99,4 @@ class _OneBuffer:
 @pytest.fixture(scope="session")
 def buffers() -> _OneBuffer:
     return _OneBuffer()
+

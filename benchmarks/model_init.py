@@ -16,7 +16,12 @@ Re-initialization of the already allocated model (no page faults):
   reset-fast : fastinit.torch.init_model
   reset-fill : fill_(0.5) of every parameter
 
+The child process imports torch and fastinit (and, for re-initialization, builds the model)
+before the clock starts; the clock runs from the line that starts the case to its end.
+
 Run: python benchmarks/model_init.py [--model tinyllama|gpt2] [--rounds 3] [--threads N]
+The same cases as a pytest-benchmark suite: benchmarks/test_model_init.py; summarize its JSON
+with python benchmarks/model_init.py --from-json run.json
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ import sys
 SHAPES = {
     "tinyllama": dict(vocab=32000, dim=2048, layers=22, kv=256, hidden=5632),
     "gpt2": dict(vocab=50257, dim=768, layers=12, kv=768, hidden=3072),
+    "tiny": dict(vocab=100, dim=16, layers=2, kv=8, hidden=32),  # for the test suite only
 }
 
 CHILD = r'''
@@ -68,11 +74,15 @@ def reset_torch(m):
 
 case = CASE
 if case.startswith("reset"):
-    model = Model()
-    start = time.perf_counter()
+    model = Model()  # allocated and initialized before the clock starts: no page faults timed
+# Ready: the parent starts its clock when it sends the line that starts the case, so the
+# interpreter start-up and the imports above are never timed.
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.perf_counter()
+if case.startswith("reset"):
     {"reset-torch": reset_torch, "reset-fast": lambda m: fit.init_model(m, seed=1, progress=False), "reset-fill": fill_all}[case](model)
 else:
-    start = time.perf_counter()
     if case == "torch":
         model = Model()
     elif case == "patched":
@@ -87,16 +97,96 @@ else:
         else:
             fill_all(model)
 elapsed = time.perf_counter() - start
-print(json.dumps({"case": case, "seconds": elapsed, "params": sum(p.numel() for p in model.parameters())}))
+print(json.dumps({"case": case, "seconds": elapsed, "params": sum(p.numel() for p in model.parameters())}), flush=True)
 '''
 
 CASES = ["torch", "patched", "meta+init", "floor", "reset-torch", "reset-fast", "reset-fill"]
 
 
+class Child:
+    """One case in a fresh process: started (imports, and for re-initialization the model
+    built) by the constructor, run by ``run()``, which returns the child's own timing."""
+
+    def __init__(self, case: str, model: str, threads: int) -> None:
+        code = CHILD.replace("THREADS", str(threads)).replace("SHAPE", repr(SHAPES[model])).replace("CASE", repr(case))
+        self.case = case
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            self.close(check=False)
+            raise RuntimeError(f"benchmark child for {case!r} did not start (exit {self.proc.returncode}): {line!r}")
+
+    def run(self) -> dict:
+        """Start the case and wait for its result line."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            self.close(check=False)
+            raise RuntimeError(f"benchmark child for {self.case!r} died (exit {self.proc.returncode})")
+        return json.loads(line)
+
+    def close(self, check: bool = True) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
+        if self.proc.wait(timeout=120) != 0 and check:
+            raise RuntimeError(f"benchmark child for {self.case!r} exited with {self.proc.returncode}")
+
+
 def run_case(case: str, model: str, threads: int) -> dict:
-    code = CHILD.replace("THREADS", str(threads)).replace("SHAPE", repr(SHAPES[model])).replace("CASE", repr(case))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    child = Child(case, model, threads)
+    try:
+        return child.run()
+    finally:
+        child.close()
+
+
+def summarize(best: dict[str, float], model: str, params: int, threads: int, rounds: int) -> str:
+    """The table of best times, ratios against the floor / fill_, and the speed-ups."""
+    lines = [f"{model}: {params / 1e9:.3f} B parameters, {threads} threads, best of {rounds} fresh processes",
+             "| case | seconds | vs floor / fill |", "|---|---|---|"]
+    for case in CASES:
+        if case not in best:
+            continue
+        ref = best.get("reset-fill") if case.startswith("reset") else best.get("floor")
+        ratio = f"{best[case] / ref:.2f}x" if ref else "-"
+        lines.append(f"| {case} | {best[case]:.2f} | {ratio} |")
+    if "torch" in best and "patched" in best:
+        lines.append(f"\nspeed-up of patched over torch's default build: {best['torch'] / best['patched']:.1f}x")
+    if "torch" in best and "meta+init" in best:
+        lines.append(f"speed-up of meta + init_model over torch's default build: {best['torch'] / best['meta+init']:.1f}x")
+    if "reset-torch" in best and "reset-fast" in best:
+        lines.append(f"re-initialization: init_model {best['reset-torch'] / best['reset-fast']:.1f}x faster than torch")
+    return "\n".join(lines)
+
+
+def from_json(path: str) -> int:
+    """Summarize a pytest-benchmark JSON of benchmarks/test_model_init.py (best round per case)."""
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    runs: dict[tuple[str, int], dict[str, float]] = {}
+    params: dict[str, int] = {}
+    rounds: dict[str, set[int]] = {}
+    for bench in data.get("benchmarks", []):
+        info = bench.get("extra_info", {})
+        if info.get("kind") != "model":
+            continue
+        key = (info["model"], info["threads"])
+        best = runs.setdefault(key, {})
+        best[info["case"]] = min(best.get(info["case"], float("inf")), bench["stats"]["min"])
+        params[info["model"]] = info["params"]
+        rounds.setdefault(info["model"], set()).add(info["round"])
+    if not runs:
+        print(f"{path}: no model benchmarks (run benchmarks/test_model_init.py)", file=sys.stderr)
+        return 2
+    for (model, threads), best in sorted(runs.items()):
+        print(summarize(best, model, params[model], threads, len(rounds[model])))
+        print()
+    return 0
 
 
 def main() -> int:
@@ -105,7 +195,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--cases", nargs="*", default=CASES, choices=CASES)
+    parser.add_argument("--from-json", metavar="FILE",
+                        help="summarize a pytest-benchmark JSON of benchmarks/test_model_init.py instead of running")
     args = parser.parse_args()
+    if args.from_json:
+        return from_json(args.from_json)
     best: dict[str, float] = {}
     params = 0
     for _ in range(args.rounds):
@@ -113,17 +207,7 @@ def main() -> int:
             result = run_case(case, args.model, args.threads)
             best[case] = min(best.get(case, float("inf")), result["seconds"])
             params = result["params"]
-    print(f"{args.model}: {params / 1e9:.3f} B parameters, {args.threads} threads, best of {args.rounds} fresh processes")
-    print("| case | seconds | vs floor / fill |")
-    print("|---|---|---|")
-    for case in args.cases:
-        ref = best.get("reset-fill") if case.startswith("reset") else best.get("floor")
-        ratio = f"{best[case] / ref:.2f}x" if ref else "-"
-        print(f"| {case} | {best[case]:.2f} | {ratio} |")
-    if "torch" in best and "patched" in best:
-        print(f"\nspeed-up of patched over torch's default build: {best['torch'] / best['patched']:.1f}x")
-    if "reset-torch" in best and "reset-fast" in best:
-        print(f"re-initialization: init_model {best['reset-torch'] / best['reset-fast']:.1f}x faster than torch")
+    print(summarize(best, args.model, params, args.threads, args.rounds))
     print(json.dumps(best))
     return 0
 

@@ -173,7 +173,16 @@ def load_run(path: str | os.PathLike[str]) -> Run:
     commit = data.get("commit_info")
     run = Run(path, _when(data.get("datetime")), machine if isinstance(machine, dict) else {},
               commit if isinstance(commit, dict) else {})
-    run.results = [_result(b, f"{where}: benchmarks[{i}]") for i, b in enumerate(benchmarks)]
+    # the model construction benchmarks (benchmarks/test_model_init.py) time whole models, not
+    # buffers: they have their own summary (python benchmarks/model_init.py --from-json FILE)
+    fills = [(i, b) for i, b in enumerate(benchmarks)
+             if not (isinstance(b, dict) and isinstance(b.get("extra_info"), dict)
+                     and b["extra_info"].get("kind") == "model")]
+    if not fills:
+        raise BenchmarkFileError(
+            f"{path}: only model benchmarks, no buffer fills (summarize it with "
+            f"python benchmarks/model_init.py --from-json {path})")
+    run.results = [_result(b, f"{where}: benchmarks[{i}]") for i, b in fills]
     return run
 
 

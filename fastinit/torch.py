@@ -104,7 +104,9 @@ def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
         return {"generator": generator}
     if generator is None or isinstance(generator, torch.Generator):
         # one draw from torch's generator: torch.manual_seed(s) + the same calls = same weights
-        seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64, generator=generator))
+        # (drawn on the generator's device, the CPU for the default one, whatever the default device)
+        device = generator.device if generator is not None else "cpu"
+        seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64, generator=generator, device=device))
         return {"seed": seed}
     raise TypeError(f"generator must be a torch.Generator or a fastinit.Generator, got {type(generator).__name__}")
 
@@ -132,7 +134,9 @@ def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
         )
     with torch.no_grad():
         direct = tensor.device.type == "cpu" and tensor.is_contiguous()
-        target = tensor.detach() if direct else torch.empty(tuple(tensor.shape), dtype=tensor.dtype)
+        # device="cpu" explicitly: under torch.set_default_device("cuda") a bare torch.empty
+        # would land on the GPU, where the fastinit core cannot write
+        target = tensor.detach() if direct else torch.empty(tuple(tensor.shape), dtype=tensor.dtype, device="cpu")
         fill(_raw(target))
         if not direct:
             tensor.copy_(target)
@@ -290,7 +294,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Any = None) ->
     rows = tensor.size(0)
     cols = tensor.numel() // rows
     work_dtype = torch.float64 if tensor.dtype == torch.float64 else torch.float32
-    gaussian = torch.empty((rows, cols), dtype=work_dtype)
+    gaussian = torch.empty((rows, cols), dtype=work_dtype, device="cpu")
     normal_(gaussian, 0.0, 1.0, generator=_child_generator(tensor, generator))
     if rows < cols:
         gaussian = gaussian.t()
@@ -324,8 +328,8 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
         _api.random_bits_(keys, **_next_stream(args))
         zero_rows = np.argsort(keys, axis=0, kind="stable")[:num_zeros]
         with torch.no_grad():
-            mask = torch.zeros((rows, cols), dtype=torch.bool)
-            mask[torch.from_numpy(zero_rows), torch.arange(cols)] = True
+            mask = torch.zeros((rows, cols), dtype=torch.bool, device="cpu")
+            mask[torch.from_numpy(zero_rows), torch.arange(cols, device="cpu")] = True
             tensor.masked_fill_(mask.to(tensor.device), 0)
     return tensor
 

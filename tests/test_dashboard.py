@@ -236,6 +236,43 @@ def test_malformed_json_gives_a_clear_error_and_exit_code_2(tmp_path):
         assert not (tmp_path / "out.html").exists()
 
 
+def _model_entry(case: str, seconds: float, round_: int = 1) -> dict:
+    return {"name": f"test_model_init[gpt2-round{round_}-{case}]", "group": "model gpt2: construction",
+            "stats": {"min": seconds, "mean": seconds, "median": seconds, "rounds": 1},
+            "extra_info": {"kind": "model", "model": "gpt2", "case": case, "round": round_, "threads": 2,
+                           "params": 124_000_000, "child_seconds": seconds}}
+
+
+def test_model_benchmarks_in_a_run_are_left_out_of_the_fill_charts(tmp_path):
+    path = _synthetic(tmp_path / "run.json", {"fastinit": 1e-6, "numpy-pcg64": 2e-6})
+    data = json.loads(path.read_text())
+    data["benchmarks"].append(_model_entry("torch", 3.0))
+    path.write_text(json.dumps(data))
+    run = _dashboard.load_run(path)
+    assert sorted(r.library for r in run.results) == ["fastinit", "numpy-pcg64"]
+
+
+def test_a_run_of_only_model_benchmarks_points_to_its_summary(tmp_path):
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"benchmarks": [_model_entry("torch", 3.0)]}))
+    with pytest.raises(_dashboard.BenchmarkFileError, match="only model benchmarks.*--from-json"):
+        _dashboard.load_run(path)
+
+
+def test_model_summary_keeps_the_best_round_of_each_case_and_its_ratios(tmp_path):
+    entries = [_model_entry("torch", 4.0, 1), _model_entry("torch", 3.0, 2), _model_entry("patched", 1.2, 1),
+               _model_entry("patched", 1.5, 2), _model_entry("floor", 1.0, 1), _model_entry("floor", 1.1, 2)]
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps({"benchmarks": entries}))
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "model_init.py"), "--from-json", str(path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "best of 2 fresh processes" in done.stdout
+    assert "| torch | 3.00 | 3.00x |" in done.stdout      # best of 4.0 and 3.0, over the floor's 1.0
+    assert "| patched | 1.20 | 1.20x |" in done.stdout
+    assert "patched over torch's default build: 2.5x" in done.stdout
+
+
 def test_missing_file_and_empty_directory_are_named(tmp_path):
     done = _cli(str(tmp_path / "nope.json"), "-o", str(tmp_path / "out.html"))
     assert done.returncode == 2 and "nope.json: no such file or directory" in done.stderr

@@ -82,6 +82,31 @@ def test_non_contiguous_tensors_are_filled_in_logical_order():
     assert torch.count_nonzero(base) == 15
 
 
+@pytest.mark.parametrize("name", ["uniform_", "orthogonal_", "sparse_"])
+def test_fills_work_in_cpu_memory_whatever_the_default_device(name):
+    """Tensors off the CPU (and non-contiguous ones) are filled in a CPU buffer, then copied:
+    that buffer must be made on the CPU even when torch's default device is another one. No
+    accelerator here, so the default device is set to "meta", which fails the same way a GPU
+    default would if the buffer followed it."""
+    fills = {"uniform_": lambda t: I.uniform_(t, generator=fi.Generator(4)),
+             "orthogonal_": lambda t: I.orthogonal_(t, generator=fi.Generator(4)),
+             "sparse_": lambda t: I.sparse_(t, 0.3, generator=fi.Generator(4))}
+    expected = fills[name](torch.empty(5, 8).t().contiguous().t())  # non-contiguous, default device cpu
+    torch.manual_seed(11)
+    expected_torch_seeded = I.uniform_(torch.empty(5, 8))
+    t = torch.empty(5, 8, device="cpu").t().contiguous().t()
+    t2 = torch.empty(5, 8, device="cpu")
+    torch.set_default_device("meta")
+    try:
+        fills[name](t)
+        torch.manual_seed(11)
+        I.uniform_(t2)  # the seed drawn from torch's default (CPU) generator
+    finally:
+        torch.set_default_device(None)
+    assert t.device.type == "cpu" and torch.equal(t, expected)
+    assert torch.equal(t2, expected_torch_seeded)
+
+
 def test_no_gradient_is_recorded():
     w = torch.empty(5, 5, requires_grad=True)
     out = I.kaiming_uniform_(w)
@@ -392,3 +417,22 @@ def test_init_model_shows_a_progress_bar_for_large_models(monkeypatch):
     I.init_model(big, seed=1, progress=False)
     I.init_model(Block(), seed=1)  # small model: no bar
     assert updates == []
+
+
+def test_model_benchmark_runs_each_case_in_a_fresh_process_and_reports_it():
+    """benchmarks/model_init.py's child protocol (used by the script and the pytest-benchmark
+    suite), on a tiny model: every case starts, runs and reports its own parameter count."""
+    bench_dir = ROOT / "benchmarks"
+    if not (bench_dir / "model_init.py").exists():
+        pytest.skip("needs the source tree's benchmarks/ (tests run from an installed copy)")
+    sys.path.insert(0, str(bench_dir))
+    try:
+        import model_init
+    finally:
+        sys.path.remove(str(bench_dir))
+    s = model_init.SHAPES["tiny"]
+    layer = 2 * s["dim"] * s["dim"] + 2 * s["kv"] * s["dim"] + 3 * s["dim"] * s["hidden"] + 2 * s["dim"]
+    params = 2 * s["vocab"] * s["dim"] + s["layers"] * layer + s["dim"]
+    for case in ("patched", "reset-fast"):
+        result = model_init.run_case(case, "tiny", 1)
+        assert result["case"] == case and result["params"] == params and result["seconds"] > 0

@@ -119,10 +119,12 @@ def _histograms(cases: Sequence[Case], act: str) -> str:
             out.append("</g>")
     out.append("</svg>")
     span = (f"x from {lo:g} to {hi:g} in every panel" if act != "relu" else
-            f"x from 0 to {hi:.3g} (3× the largest finite layer std) in every panel, exact zeros left out "
-            "(their share is in the tooltip), larger values in the last bar")
-    return "\n".join(out) + f'<p class="note">Each panel: {HIST_BINS} equal bins, {e(span)}; bar heights ' \
-                            "are scaled to the tallest bar of the panel. An empty panel: every value is 0.</p>"
+            "x from 0 to 3× the largest layer std of that initializer (so growth and decay show along a row; "
+            "the range is in the tooltip), exact zeros left out (their share is in the tooltip too), larger "
+            "values in the last bar")
+    empty = " An empty panel: every value is 0." if act == "relu" else ""
+    return ("\n".join(out) + f'<p class="note">Each panel: {HIST_BINS} equal bins, {e(span)}; bar heights '
+            f"are scaled to the tallest bar of the panel.{empty}</p>")
 
 
 def _blend(p: float) -> str:
@@ -186,9 +188,9 @@ _CSS = _dashboard._CSS + """
 .charts3 { display: grid; grid-template-columns: repeat(auto-fill, minmax(430px, 1fr)); gap: 12px; }
 svg.hist { max-width: 1100px; }
 .dbs { display: flex; flex-wrap: wrap; gap: 10px; }
-figure.db { padding: 6px; width: 172px; }
-figure.db svg { width: 168px; height: 168px; display: block; }
-figure.db figcaption { font-size: 12.5px; line-height: 1.35; margin-top: 4px; }
+figure.db { padding: 5px; width: 120px; }
+figure.db svg { width: 120px; height: 120px; display: block; }
+figure.db figcaption { font-size: 12px; line-height: 1.3; margin-top: 4px; }
 """
 
 

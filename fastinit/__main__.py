@@ -4,6 +4,7 @@ initialization matters on a deep NumPy network; ``info`` prints the setup."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -50,6 +51,9 @@ def _demo(args: argparse.Namespace) -> int:
                           initializers=_names(args.initializers))
     try:
         config.check()
+        folder = os.path.dirname(args.out) or "."
+        if args.out and not os.path.isdir(folder):  # say so now, not after the run
+            raise ValueError(f"cannot write {args.out}: no directory {folder}")
     except ValueError as exc:
         print(f"python -m fastinit demo: error: {exc}", file=sys.stderr)
         return 2

@@ -201,8 +201,9 @@ def propagation(initializer: Initializer, activation: Activation, layers: int, w
         if activation.hist_range is not None:
             span = activation.hist_range
         else:  # ReLU: one range for every layer, so growth and decay show; 0 and outliers clipped in
-            finite = [float(np.std(h)) for h in hidden if np.all(np.isfinite(h))]
-            top = 3.0 * max(finite) if finite and max(finite) > 0 else 1.0
+            stds = [float(np.std(h)) for h in hidden]
+            finite = [v for v in stds if math.isfinite(v) and v > 0]  # an overflowing layer has std inf or nan
+            top = 3.0 * max(finite) if finite else 1.0
             span = (0.0, top)
         stats = []
         for h, gw in zip(hidden, grad_w):
@@ -297,7 +298,7 @@ def train(initializer: Initializer, activation: Activation, layers: int, width: 
     velocity = [np.zeros_like(p) for p in net.weights + net.biases]
     losses: list[float] = []
     diverged = False
-    tick = max(1, steps // 50)
+    tick, reported = max(1, steps // 50), 0  # progress is told every `tick` steps
     with np.errstate(all="ignore"):
         for step in range(steps):
             pre, outs = net.forward(x)
@@ -313,8 +314,9 @@ def train(initializer: Initializer, activation: Activation, layers: int, width: 
                 param += vel
             if progress is not None and (step + 1) % tick == 0:
                 progress(tick)
-        if progress is not None and steps % tick:
-            progress(steps % tick)
+                reported += tick
+        if progress is not None and steps > reported:  # the rest, also after a divergence
+            progress(steps - reported)
         if not diverged:
             losses.append(_bce(net.forward(x)[1][-1], y)[0])
             diverged = not math.isfinite(losses[-1])

@@ -184,8 +184,9 @@ def test_cli_prints_the_table_and_writes_the_report(tmp_path):
 def test_cli_rejects_bad_arguments_before_writing(tmp_path):
     out = tmp_path / "demo.html"
     for args, message in ((["--layers", "0"], "layers must be a positive integer"),
-                          (["--initializers", "zeros,glorot"], "unknown initializer 'glorot'")):
-        done = subprocess.run([sys.executable, "-m", "fastinit", "demo", *args, "-o", str(out)],
+                          (["--initializers", "zeros,glorot"], "unknown initializer 'glorot'"),
+                          (["-o", str(tmp_path / "nowhere" / "demo.html")], "no directory")):
+        done = subprocess.run([sys.executable, "-m", "fastinit", "demo", "-o", str(out), *args],
                               capture_output=True, text=True, cwd=ROOT, check=False)
         assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
         assert not out.exists()
@@ -227,6 +228,12 @@ def test_progress_bar_counts_every_training_step(monkeypatch):
                           activations=["tanh"], initializers=["zeros", "he_normal"])
     _demo.run(config)
     assert ticks[0] == -150 and sum(ticks[1:]) == 150 and ticks[-1] == 0
+    ticks.clear()  # a run that diverges early still fills the bar
+    diverging = _demo.Config(layers=10, width=8, batch=16, train_width=32, steps=60, points=64,
+                             activations=["relu"], initializers=["large"])
+    (case,) = _demo.run(diverging)
+    assert case.training.diverged and len(case.training.losses) < 60
+    assert ticks[0] == -60 and sum(ticks[1:]) == 60
 
 
 def test_importing_fastinit_imports_neither_the_demo_nor_tqdm():

@@ -1,9 +1,10 @@
 """Command line: ``python -m fastinit bench`` prints the speed table against NumPy (and torch
-when installed); ``dashboard`` turns saved benchmark JSON into an HTML page; ``info`` prints
-the setup."""
+when installed); ``dashboard`` turns saved benchmark JSON into an HTML page; ``demo`` shows why
+initialization matters on a deep NumPy network; ``info`` prints the setup."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -37,6 +38,42 @@ def _dashboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from . import _demo
+
+    config = _demo.Config(layers=args.layers, width=args.width, batch=args.batch, train_width=args.train_width,
+                          steps=args.steps, lr=args.lr, momentum=args.momentum, dataset=args.dataset,
+                          points=args.points, seed=args.seed, activations=_names(args.activations),
+                          initializers=_names(args.initializers))
+    try:
+        config.check()
+        folder = os.path.dirname(args.out) or "."
+        if args.out and not os.path.isdir(folder):  # say so now, not after the run
+            raise ValueError(f"cannot write {args.out}: no directory {folder}")
+    except ValueError as exc:
+        print(f"python -m fastinit demo: error: {exc}", file=sys.stderr)
+        return 2
+    cases = _demo.run(config, progress=not args.no_progress)
+    print(_demo.table(cases))
+    print()
+    print(_demo.legend(config))
+    if args.out:
+        from . import _demo_report
+
+        try:
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(_demo_report.render(cases, config))
+        except OSError as exc:
+            print(f"python -m fastinit demo: error: cannot write {args.out}: {exc.strerror}", file=sys.stderr)
+            return 2
+        print(f"\nreport: {args.out}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     import fastinit
 
@@ -66,6 +103,39 @@ def main(argv: list[str] | None = None) -> int:
     dashboard.add_argument("-o", "--output", default="benchmark-report.html",
                            help="the HTML file to write (default: benchmark-report.html)")
     dashboard.set_defaults(run=_dashboard)
+    demo = sub.add_parser(
+        "demo", help="why initialization matters: a deep NumPy network under each initializer",
+        description="For each initializer and activation: activation statistics and gradient norms layer by "
+                    "layer on a deep fully connected NumPy network, then a short training run on a 2-D data "
+                    "set. Prints a table and writes an offline HTML report (docs/demo.md).")
+    from ._demo import ACTIVATIONS, DATASETS, INITIALIZERS, Config
+
+    defaults = Config()
+    demo.add_argument("--layers", type=int, default=defaults.layers, help=f"hidden layers (default {defaults.layers})")
+    demo.add_argument("--width", type=int, default=defaults.width,
+                      help=f"units per layer in the signal-propagation pass (default {defaults.width})")
+    demo.add_argument("--batch", type=int, default=defaults.batch,
+                      help=f"random inputs in the signal-propagation pass (default {defaults.batch})")
+    demo.add_argument("--train-width", type=int, default=defaults.train_width,
+                      help=f"units per layer of the trained network (default {defaults.train_width})")
+    demo.add_argument("--steps", type=int, default=defaults.steps,
+                      help=f"training steps, 0 to skip training (default {defaults.steps})")
+    demo.add_argument("--lr", type=float, default=defaults.lr, help=f"learning rate (default {defaults.lr:g})")
+    demo.add_argument("--momentum", type=float, default=defaults.momentum,
+                      help=f"SGD momentum (default {defaults.momentum:g})")
+    demo.add_argument("--dataset", choices=DATASETS, default=defaults.dataset,
+                      help=f"training data (default {defaults.dataset})")
+    demo.add_argument("--points", type=int, default=defaults.points,
+                      help=f"training points, and as many test points (default {defaults.points})")
+    demo.add_argument("--seed", type=int, default=defaults.seed, help=f"fastinit seed (default {defaults.seed})")
+    demo.add_argument("--activations", default=",".join(ACTIVATIONS),
+                      help=f"comma-separated (default {','.join(ACTIVATIONS)})")
+    demo.add_argument("--initializers", default=",".join(INITIALIZERS),
+                      help=f"comma-separated (default {','.join(INITIALIZERS)})")
+    demo.add_argument("-o", "--out", default="init-demo.html",
+                      help="the HTML report to write (default init-demo.html; '' for none)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    demo.set_defaults(run=_demo)
     info = sub.add_parser("info", help="version, backend and machine")
     info.set_defaults(run=_info)
     args = parser.parse_args(argv)

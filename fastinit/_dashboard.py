@@ -241,6 +241,9 @@ def _log_ticks(lo: float, hi: float) -> list[float]:
                 ticks.append(value)
     if len(ticks) > 12:
         ticks = [t for t in ticks if round(t / 10 ** math.floor(math.log10(t))) in (1, 5)]
+    if len(ticks) > 12:  # many decades (the demo's activation stds): every k-th power of ten
+        powers = [t for t in ticks if round(t / 10 ** math.floor(math.log10(t))) == 1]
+        ticks = powers[::math.ceil(len(powers) / 8)]
     return ticks
 
 

@@ -8,7 +8,8 @@ defence for anyone calling this module directly.
 """
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
-from libc.stdint cimport UINT64_MAX, uint32_t, uint64_t
+from cpython.time cimport monotonic_ns
+from libc.stdint cimport UINT64_MAX, int64_t, uint32_t, uint64_t
 
 
 cdef extern from "fastinit.h" nogil:
@@ -65,10 +66,14 @@ cdef inline uint64_t _acquire(object out, Py_buffer *view, int dtype) except? 0x
 # Large fills run in chunks of whole elements; between chunks the GIL is taken back for a
 # moment to run Python's signal handlers, so Ctrl-C stops a multi-GiB fill within one chunk
 # (docs/concurrency.md). Every element is a pure function of its index (offset + i), so the
-# cuts change no bit, even inside a Box-Muller pair. Sizes: about 5-25 ms of work per chunk
-# on AVX-512 and at most ~0.15 s on the scalar kernels with 2 threads, so one pool round trip
-# per chunk (tens of microseconds) is lost in the noise; the cheaper the distribution per
-# element, the longer its chunk. A fill of at most one chunk is one C call, as before.
+# cuts change no bit, even inside a Box-Muller pair.
+# The first chunk is sized per distribution (the cheaper per element, the longer): about
+# 1-12 ms of work on AVX-512 and at most ~70 ms on the scalar kernels (2 threads, measured).
+# Later chunks double while one takes under CHUNK_GROW_NS of wall time and halve when one
+# takes over CHUNK_SHRINK_NS, so a chunk lasts 10-40 ms whatever the kernel speed and the
+# load of the machine, and the round trip of the thread pool at each boundary (a wake-up,
+# slower on a loaded machine) stays lost in the noise. A fill of at most one first chunk is
+# one C call, as before.
 cdef enum:
     DIST_BITS = 0
     DIST_UNIFORM = 1
@@ -76,15 +81,19 @@ cdef enum:
     DIST_TRUNC_NORMAL = 3
     DIST_CONSTANT = 4
 
-cdef uint64_t[5] CHUNK_ELEMENTS = [1 << 23, 1 << 23, 1 << 22, 1 << 21, 1 << 23]
+cdef uint64_t[5] FIRST_CHUNK = [1 << 22, 1 << 22, 1 << 21, 1 << 20, 1 << 22]
+cdef uint64_t MIN_CHUNK = 1 << 16
+cdef uint64_t MAX_CHUNK = 1 << 28
+cdef int64_t CHUNK_GROW_NS = 10_000_000
+cdef int64_t CHUNK_SHRINK_NS = 40_000_000
 
 
 def chunk_elements(int dist):
-    """Elements per chunk of a large fill of distribution code ``dist`` (0 bits, 1 uniform,
-    2 normal, 3 trunc_normal, 4 constant); for tests."""
+    """Elements in the first chunk of a large fill of distribution code ``dist`` (0 bits,
+    1 uniform, 2 normal, 3 trunc_normal, 4 constant); for tests."""
     if dist < 0 or dist > 4:
         raise ValueError(f"unknown distribution code {dist}")
-    return CHUNK_ELEMENTS[dist]
+    return FIRST_CHUNK[dist]
 
 
 cdef inline int _fill_range(int dist, char *out, uint64_t count, int dtype, uint64_t seed,
@@ -105,8 +114,9 @@ cdef int _fill(int dist, object out, int dtype, uint64_t seed, uint64_t stream, 
     cdef Py_buffer view
     cdef int status
     cdef uint64_t count = _acquire(out, &view, dtype)
-    cdef uint64_t chunk = CHUNK_ELEMENTS[dist]
+    cdef uint64_t chunk = FIRST_CHUNK[dist]
     cdef uint64_t done = 0, n
+    cdef int64_t started, took
     cdef char *base = <char *>view.buf
     try:
         if count <= chunk:  # small and medium fills: one C call, no signal check
@@ -119,13 +129,19 @@ cdef int _fill(int dist, object out, int dtype, uint64_t seed, uint64_t stream, 
             return _raise_for(FI_E_RANGE)
         while done < count:
             n = count - done if count - done < chunk else chunk
+            started = monotonic_ns()
             with nogil:
                 status = _fill_range(dist, base + done * <uint64_t>ITEMSIZE[dtype], n, dtype, seed,
                                      stream, offset + done, p)
+            took = monotonic_ns() - started
             _raise_for(status)
             done += n
             if done < count:
                 PyErr_CheckSignals()  # raises KeyboardInterrupt etc.; the rest stays unwritten
+                if took < CHUNK_GROW_NS and chunk < MAX_CHUNK:
+                    chunk *= 2
+                elif took > CHUNK_SHRINK_NS and chunk > MIN_CHUNK:
+                    chunk //= 2
         return 0
     finally:
         PyBuffer_Release(&view)

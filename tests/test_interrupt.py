@@ -99,7 +99,9 @@ def test_chunk_boundaries_change_no_bit(dist, dtype):
         "trunc_normal": lambda buf, **kw: fi.trunc_normal_(buf, 0.1, 1.5, -1.0, 3.0, **kw),
         "constant": lambda buf, **kw: fi.constant_(buf, 0.3),
     }[dist]
-    n, offset = 2 * chunk + 99, 1  # odd offset: every chunk boundary cuts a Box-Muller pair
+    # the first chunk has `chunk` elements; the next one chunk / 2, chunk or 2 chunk (it adapts
+    # to the time the first took), so boundaries fall at chunk and 1.5, 2 or 3 chunks
+    n, offset = 3 * chunk + 99, 1  # odd offset: every chunk boundary cuts a Box-Muller pair
     with _backend.using("c"):
         whole = fill(np.empty(n, np_dtype(dtype)), seed=4, offset=offset)  # chunked
         # the same elements by single C calls on pieces shorter than a chunk, cut elsewhere
@@ -111,7 +113,7 @@ def test_chunk_boundaries_change_no_bit(dist, dtype):
     assert np.array_equal(bits(whole), bits(pieces))
     # and the NumPy backend, an independent implementation, around each chunk boundary
     with _backend.using("numpy"):
-        for cut in (chunk, 2 * chunk):
+        for cut in (chunk, 3 * chunk // 2, 2 * chunk, 3 * chunk):
             want = fill(np.empty(64, np_dtype(dtype)), seed=4, offset=offset + cut - 32)
             assert np.array_equal(bits(whole[cut - 32:cut + 32]), bits(want)), cut
 

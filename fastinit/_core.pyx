@@ -1,7 +1,8 @@
 # cython: language_level=3
 """The C backend: a thin layer over csrc/fastinit.h.
 
-It takes a writable C-contiguous buffer, releases the GIL and calls one C entry point.
+It takes a writable C-contiguous buffer, releases the GIL and calls one C entry point (for
+a large buffer, once per chunk, checking for Ctrl-C between chunks).
 Arguments arrive validated by fastinit._api (which raises the user-facing errors); the status
 codes of the C entry points are still turned into exceptions here, as a second line of
 defence for anyone calling this module directly.

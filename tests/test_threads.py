@@ -253,3 +253,26 @@ def test_fork_while_another_thread_is_filling():
                          timeout=400, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[0, 0, 0, 0, 0] 0"
+
+
+def test_set_num_threads_racing_with_fills_is_free_of_data_races_under_tsan(tmp_path):
+    """The C pool under ThreadSanitizer: two threads fill while a third changes the thread
+    count (tests/c/test_threads_race.c); no data race is reported and every fill is right."""
+    import shutil
+
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+    if cc is None or sys.platform == "win32":
+        pytest.skip("needs a C compiler with pthreads")
+    exe = tmp_path / "race"
+    build = subprocess.run([cc, "-std=c99", "-O1", "-g", "-pthread", "-fsanitize=thread", "-ffp-contract=off",
+                            f"-I{ROOT / 'csrc'}", str(ROOT / "tests/c/test_threads_race.c"),
+                            *sorted(str(p) for p in (ROOT / "csrc").glob("*.c")), "-lm", "-o", str(exe)],
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        pytest.skip(f"{cc} cannot build with -fsanitize=thread here: {build.stderr[-300:]}")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, TSAN_OPTIONS="halt_on_error=0 exitcode=66"))
+    if "unexpected memory mapping" in out.stderr or "FATAL: ThreadSanitizer" in out.stderr:
+        pytest.skip(f"ThreadSanitizer cannot run on this kernel: {out.stderr[:200]}")
+    assert "WARNING: ThreadSanitizer" not in out.stderr, out.stderr[:3000]
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stdout + out.stderr[:2000]

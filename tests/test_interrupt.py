@@ -45,8 +45,8 @@ with _backend.using(backend):
     small = fill(np.empty(1001, dtype), seed=9, offset=3)
     large = fill(np.empty((1 << 23) + 5, dtype), seed=9, offset=3) if backend == "c" else small
     huge = np.empty((2 << 30) // dtype.itemsize, dtype)
-    print("filling", flush=True)
     try:
+        print("filling", flush=True)  # inside the try: a signal that comes early is caught too
         fill(huge, seed=7)
         print("finished", time.time(), flush=True)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@
 #include "fastinit.h"
 #include "fi_internal.h"
 #include "fi_math.h"
+#include "fi_mathspec.h"
 #include "philox.h"
 
 #define FI_BF16_MAX 0x1.fep127   /* largest finite bfloat16 */
@@ -207,6 +208,8 @@ void fi_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t ou
 }
 
 double fi_normal_cdf(double x) { return fi_norm_cdf(x); }
+
+int fi_contract_version(void) { return FI_CONTRACT_VERSION; }
 
 double fi_normal_ppf(double p) { return fi_norm_ppf(p); }
 

@@ -81,6 +81,10 @@ double fi_normal_ppf(double p);
 
 const char *fi_status_string(int status);
 
+/* The version of the stream contract (docs/stream-contract.md) this build implements: the
+ * same arguments give the same bits in every build with the same contract version. */
+int fi_contract_version(void);
+
 #ifdef __cplusplus
 }
 #endif

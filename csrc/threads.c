@@ -146,18 +146,40 @@ static int resolve_default_threads(void)
     return n > FI_MAX_THREADS ? FI_MAX_THREADS : n;
 }
 
+/* fi_threads_setting is read by every fill and may be set from another thread meanwhile (a
+ * Python thread calling set_num_threads while others fill): relaxed atomic accesses, since
+ * any value read is a valid count and nothing else is ordered by it; the first resolution
+ * of the default is a compare-and-swap, so it never overwrites a concurrent
+ * fi_set_num_threads. Compilers without the GCC/clang builtins (MSVC) get plain int accesses,
+ * single aligned loads and stores on their targets. */
+#if defined(__GNUC__) || defined(__clang__)
+#define FI_LOAD_SETTING() __atomic_load_n(&fi_threads_setting, __ATOMIC_RELAXED)
+#define FI_STORE_SETTING(n) __atomic_store_n(&fi_threads_setting, (n), __ATOMIC_RELAXED)
+#define FI_RESOLVE_SETTING(expected, n) \
+    __atomic_compare_exchange_n(&fi_threads_setting, (expected), (n), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+#else
+#define FI_LOAD_SETTING() (*(volatile int *)&fi_threads_setting)
+#define FI_STORE_SETTING(n) (*(volatile int *)&fi_threads_setting = (n))
+#define FI_RESOLVE_SETTING(expected, n) ((void)(expected), FI_STORE_SETTING(n), 1)
+#endif
+
 int fi_get_num_threads(void)
 {
-    if (fi_threads_setting == 0)
-        fi_threads_setting = resolve_default_threads();
-    return fi_threads_setting;
+    int n = FI_LOAD_SETTING();
+    if (n == 0) {
+        int expected = 0;
+        n = resolve_default_threads();
+        if (!FI_RESOLVE_SETTING(&expected, n))
+            n = expected; /* set by another thread meanwhile: keep that */
+    }
+    return n;
 }
 
 int fi_set_num_threads(int n)
 {
     if (n < 1 || n > FI_MAX_THREADS)
         return FI_E_PARAM;
-    fi_threads_setting = n;
+    FI_STORE_SETTING(n);
     return FI_OK;
 }
 

@@ -1,5 +1,7 @@
 """Threads: the output is the same for every thread count, threads never write outside the
-buffer, the pool survives fork, and fills from several Python threads at once are safe."""
+buffer, the pool survives fork (also while another thread fills), and fills from several
+Python threads at once (any distribution, dtype and size, racing with set_num_threads) give
+the serial result."""
 from __future__ import annotations
 
 import os
@@ -113,3 +115,164 @@ def test_fills_from_several_python_threads_at_once(restore_threads):
     assert not errors and not any(t.is_alive() for t in threads)
     for s in seeds:
         assert np.array_equal(results[s], expected[s])
+
+
+def _parallel_min_elements(dtype: str) -> int:
+    return (256 * 1024) // np.dtype(np_dtype(dtype)).itemsize  # FI_PARALLEL_MIN_BYTES in csrc/threads.c
+
+
+def _mixed_jobs() -> list[tuple[str, str, int, int]]:
+    """(distribution, dtype, size, seed): every distribution and dtype, at sizes below, at and
+    above the size from which a fill is split over the pool, and one above a signal-check chunk
+    (fastinit._core.chunk_elements), so threads and chunks cross in every combination."""
+    from fastinit import _core
+
+    jobs = []
+    cases = [(d, t) for d in sorted(DISTRIBUTIONS) for t in FLOAT_DTYPES] + [("bits", "uint32"), ("bits", "uint64")]
+    for k, (dist, dtype) in enumerate(cases):
+        edge = _parallel_min_elements(dtype)
+        for size in (1000 + k, edge - 1, edge, BIG + k):
+            jobs.append((dist, dtype, size, len(jobs)))
+    jobs.append(("normal", "float32", _core.chunk_elements(2) + 5, len(jobs)))
+    jobs.append(("trunc_normal", "float64", _core.chunk_elements(3) + 3, len(jobs)))
+    return jobs
+
+
+def _run_job(dist: str, dtype: str, size: int, seed: int) -> np.ndarray:
+    out = np.empty(size, np_dtype(dtype))
+    if dist == "bits":
+        return fi.random_bits_(out, seed=seed, offset=seed)
+    return DISTRIBUTIONS[dist](out, seed=seed, offset=seed)
+
+
+def _run_threads(target, args_list, timeout=300):
+    errors: list[BaseException] = []
+
+    def guarded(*args):
+        try:
+            target(*args)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=args) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    assert not any(t.is_alive() for t in threads), "a thread hung"
+    assert not errors, errors
+
+
+@needs_c
+def test_many_python_threads_mixing_distributions_dtypes_and_sizes_give_the_serial_result(restore_threads):
+    jobs = _mixed_jobs()
+    fi.set_num_threads(1)
+    serial = [bits(_run_job(*job)).copy() for job in jobs]
+    fi.set_num_threads(3)
+    results: dict[int, np.ndarray] = {}
+
+    def work(worker: int, nworkers: int) -> None:
+        # each Python thread walks the jobs in its own order, so different jobs overlap
+        order = list(range(worker, len(jobs))) + list(range(worker))
+        for i in order[::nworkers] + order[1::nworkers]:
+            results[i * 100 + worker] = bits(_run_job(*jobs[i])).copy()
+
+    _run_threads(work, [(w, 6) for w in range(6)])
+    assert {key // 100 for key in results} == set(range(len(jobs)))  # every job ran
+    for key, got in results.items():
+        assert np.array_equal(got, serial[key // 100]), jobs[key // 100]
+
+
+@needs_c
+def test_set_num_threads_racing_with_fills_from_other_threads_is_harmless(restore_threads):
+    expected = fi.trunc_normal_(np.empty(BIG, np.float32), seed=8)
+    stop = threading.Event()
+    mismatches: list[int] = []
+
+    def fill(_: int) -> None:
+        for _ in range(6):
+            got = fi.trunc_normal_(np.empty(BIG, np.float32), seed=8)
+            if not np.array_equal(got, expected):
+                mismatches.append(1)
+        stop.set()
+
+    def toggle(_: int) -> None:
+        k = 0
+        while not stop.is_set() and k < 100_000:
+            fi.set_num_threads(1 + k % 4)
+            assert 1 <= fi.get_num_threads() <= 4
+            k += 1
+
+    _run_threads(lambda role: (fill if role < 3 else toggle)(role), [(r,) for r in range(4)])
+    assert not mismatches
+
+
+_FORK_WHILE_FILLING = """
+import os, sys, threading, time, numpy as np, fastinit as fi
+fi.set_num_threads(4)
+N = %d
+expect = fi.normal_(np.empty(N, np.float32), seed=3)
+stop = threading.Event()
+bad = []
+
+def keep_filling():
+    while not stop.is_set():
+        if not np.array_equal(fi.normal_(np.empty(N, np.float32), seed=3), expect):
+            bad.append(1)
+
+filler = threading.Thread(target=keep_filling)
+filler.start()
+codes = []
+for attempt in range(5):
+    time.sleep(0.01 * attempt)   # fork at different points of the other thread's fills
+    pid = os.fork()
+    if pid == 0:
+        # the filling thread and the pool workers do not exist here; the pool is rebuilt
+        ok = all(np.array_equal(fi.normal_(np.empty(N, np.float32), seed=3), expect) for _ in range(2))
+        os._exit(0 if ok else 1)
+    for _ in range(600):   # up to 60 s, then call it a hang
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            codes.append(os.waitstatus_to_exitcode(status))
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        codes.append("hang")
+stop.set()
+filler.join()
+print(codes, len(bad))
+""" % BIG
+
+
+@needs_c
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_fork_while_another_thread_is_filling():
+    out = subprocess.run([sys.executable, "-c", _FORK_WHILE_FILLING], capture_output=True, text=True,
+                         timeout=400, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[0, 0, 0, 0, 0] 0"
+
+
+def test_set_num_threads_racing_with_fills_is_free_of_data_races_under_tsan(tmp_path):
+    """The C pool under ThreadSanitizer: two threads fill while a third changes the thread
+    count (tests/c/test_threads_race.c); no data race is reported and every fill is right."""
+    import shutil
+
+    cc = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
+    if cc is None or sys.platform == "win32":
+        pytest.skip("needs a C compiler with pthreads")
+    exe = tmp_path / "race"
+    build = subprocess.run([cc, "-std=c99", "-O1", "-g", "-pthread", "-fsanitize=thread", "-ffp-contract=off",
+                            f"-I{ROOT / 'csrc'}", str(ROOT / "tests/c/test_threads_race.c"),
+                            *sorted(str(p) for p in (ROOT / "csrc").glob("*.c")), "-lm", "-o", str(exe)],
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        pytest.skip(f"{cc} cannot build with -fsanitize=thread here: {build.stderr[-300:]}")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, TSAN_OPTIONS="halt_on_error=0 exitcode=66"))
+    if "unexpected memory mapping" in out.stderr or "FATAL: ThreadSanitizer" in out.stderr:
+        pytest.skip(f"ThreadSanitizer cannot run on this kernel: {out.stderr[:200]}")
+    assert "WARNING: ThreadSanitizer" not in out.stderr, out.stderr[:3000]
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stdout + out.stderr[:2000]

@@ -5,6 +5,13 @@ for a few (seed, stream, offset) triples, as bit patterns. They were generated o
 NumPy backend, and must never be regenerated to make a test pass: a difference means the
 contract changed (a breaking change: bump CONTRACT_VERSION and say so in the changelog).
 
+Lines are only ever added, never changed, within a contract version: the short vectors (the
+first 9 values) came first; the constants and the long vectors were added later in v1. The long
+vectors (67 values from an odd offset, and across a 2^32 block-counter carry) are what the SIMD
+kernels see: 9 values are shorter than one AVX2 or AVX-512 step, which fills them with the
+scalar kernels. tests/test_vectors.py checks every line under every ISA level and the NumPy
+backend; the C driver under every ISA level.
+
 Run: python tools/make_vectors.py > tests/vectors.txt
 """
 from __future__ import annotations
@@ -17,6 +24,7 @@ import numpy as np
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from fastinit import _numpy  # noqa: E402
+from fastinit._mathspec import CONTRACT_VERSION  # noqa: E402
 from fastinit._params import BFLOAT16, DTYPE_NAMES, FLOAT16, FLOAT32, FLOAT64, UINT32, UINT64  # noqa: E402
 
 KAT = [  # Random123 known answers for Philox4x32-10 (DESIGN.md)
@@ -34,6 +42,11 @@ PARAMS = {
 }
 DTYPES = {"bits": (UINT32, UINT64), "uniform": (FLOAT32, FLOAT64, BFLOAT16, FLOAT16)}
 N = 9
+FLOATS = (FLOAT32, FLOAT64, BFLOAT16, FLOAT16)
+# added later in v1 (appended below the first vectors)
+CONSTANTS = [0.0, -0.0, 1.0, 0.1, -1.0 / 3.0, 3e-6, 60000.0]  # 3e-6: a float16 subnormal
+LONG_STREAMS = [(0x0123456789ABCDEF, 2**63 + 5, 3), (7, 0, 2**34 - 33)]  # 2^34: block 2^32 / 2^33
+N_LONG = 67  # a scalar head, two AVX-512 (four AVX2) steps of 32 float32 / 16 float64, a scalar tail
 STORAGE = {FLOAT32: np.float32, FLOAT64: np.float64, BFLOAT16: np.uint16, FLOAT16: np.uint16,
            UINT32: np.uint32, UINT64: np.uint64}
 
@@ -44,25 +57,43 @@ def bits_of(arr: np.ndarray) -> list[str]:
     return [format(int(v), f"0{width}x") for v in view]
 
 
+def fill_line(dist: str, dtype: int, seed: int, stream: int, offset: int, params: tuple, n: int) -> str:
+    out = np.empty(min(n, 2**64 - offset), STORAGE[dtype])
+    if dist == "constant":
+        _numpy.fill_constant(out, dtype, *params)
+    else:
+        getattr(_numpy, f"fill_{dist}")(out, dtype, seed, stream, offset, *params)
+    ptext = " ".join(float(p).hex() for p in params)
+    head = f"fill {dist} {DTYPE_NAMES[dtype]} {seed} {stream} {offset}"
+    return f"{head} {ptext} -> {' '.join(bits_of(out))}".replace("  ", " ")
+
+
 def main() -> None:
     print("# fastinit known-answer and frozen regression vectors, stream contract v1.")
     print("# Read by tests/test_vectors.py and by the C driver tests/c/test_vectors.c.")
     print("# philox c0 c1 c2 c3 k0 k1 -> o0 o1 o2 o3            (hex words)")
     print("# fill DIST DTYPE SEED STREAM OFFSET PARAMS... -> BITS  (first values, hex bit patterns;")
     print("#      params are C99 hex floats: uniform low high, normal mean std, trunc_normal mean std a b)")
+    print("# contract V: the version of the stream contract these vectors freeze (fastinit.CONTRACT_VERSION);")
+    print("#      constant fills (param: value; seed, stream and offset unused, 0) and 67-value vectors")
+    print("#      that reach the SIMD kernels follow the first vectors (added in v1, docs/stream-contract.md).")
+    print(f"contract {CONTRACT_VERSION}")
     for ctr, key in KAT:
         out = _numpy.philox4x32(ctr, key)
         print("philox", " ".join(f"{w:08x}" for w in ctr + key), "->", " ".join(f"{w:08x}" for w in out))
     for dist, plist in PARAMS.items():
-        for dtype in DTYPES.get(dist, (FLOAT32, FLOAT64, BFLOAT16, FLOAT16)):
+        for dtype in DTYPES.get(dist, FLOATS):
             for params in plist:
                 for seed, stream, offset in STREAMS:
-                    n = min(N, 2**64 - offset)
-                    out = np.empty(n, STORAGE[dtype])
-                    getattr(_numpy, f"fill_{dist}")(out, dtype, seed, stream, offset, *params)
-                    ptext = " ".join(float(p).hex() for p in params)
-                    head = f"fill {dist} {DTYPE_NAMES[dtype]} {seed} {stream} {offset}"
-                    print(f"{head} {ptext} -> {' '.join(bits_of(out))}".replace("  ", " "))
+                    print(fill_line(dist, dtype, seed, stream, offset, params, N))
+    for dtype in FLOATS:
+        for value in CONSTANTS:
+            print(fill_line("constant", dtype, 0, 0, 0, (value,), N))
+    for dist, plist in PARAMS.items():
+        for dtype in DTYPES.get(dist, FLOATS):
+            for params in plist:
+                for seed, stream, offset in LONG_STREAMS:
+                    print(fill_line(dist, dtype, seed, stream, offset, params, N_LONG))
 
 
 if __name__ == "__main__":

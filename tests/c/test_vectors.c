@@ -1,6 +1,7 @@
 /* Plain-C test driver for csrc/: checks the Philox known answers and the frozen regression
- * vectors of tests/vectors.txt through the public API (fastinit.h), plus sharding and error
- * statuses, with no Python in the way.
+ * vectors of tests/vectors.txt through the public API (fastinit.h), under every instruction
+ * set this CPU runs, plus the contract version, sharding and error statuses, with no Python
+ * in the way.
  *
  *   cc -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror -Icsrc tests/c/test_vectors.c csrc/[a-z]*.c -lm \
  *      -o test_vectors && ./test_vectors tests/vectors.txt
@@ -14,7 +15,7 @@
 
 #include "fastinit.h"
 
-#define MAX_VALUES 64
+#define MAX_VALUES 128
 
 static int passed, failed;
 
@@ -59,12 +60,14 @@ static int fill(const char *dist, void *out, uint64_t n, int dtype, uint64_t see
     if (strcmp(dist, "normal") == 0) return fi_fill_normal(out, n, dtype, seed, stream, offset, p[0], p[1]);
     if (strcmp(dist, "trunc_normal") == 0)
         return fi_fill_trunc_normal(out, n, dtype, seed, stream, offset, p[0], p[1], p[2], p[3]);
+    if (strcmp(dist, "constant") == 0) return fi_fill_constant(out, n, dtype, p[0]);
     return -100;
 }
 
 static int nparams(const char *dist)
 {
     if (strcmp(dist, "bits") == 0) return 0;
+    if (strcmp(dist, "constant") == 0) return 1;
     if (strcmp(dist, "trunc_normal") == 0) return 4;
     return 2;
 }
@@ -83,7 +86,8 @@ static void check_philox(char *rest, int line)
     report(memcmp(out, v + 6, sizeof out) == 0, "philox known answer", line);
 }
 
-/* Check a frozen vector, then the same values split into two shards at every cut. */
+/* Check a frozen vector under every instruction set, then the same values split into two
+ * shards at every cut. */
 static void check_fill(char *rest, int line)
 {
     char *save = rest;
@@ -102,19 +106,27 @@ static void check_fill(char *rest, int line)
     for (char *tok = strtok(NULL, " \t\n"); tok && n < MAX_VALUES; tok = strtok(NULL, " \t\n"))
         expect[n++] = strtoull(tok, NULL, 16);
 
-    unsigned char whole[MAX_VALUES * 8], part[MAX_VALUES * 8];
-    int status = fill(dist, whole, n, dtype, seed, stream, offset, p);
-    int ok = status == FI_OK;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = element_bits(whole, dtype, i) == expect[i];
-    report(ok, "frozen vector", line);
+    static const char *const isas[] = {"scalar", "avx2", "avx512"};
+    const char *const before = fi_isa_name();
+    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
+        if (!fi_isa_available(isas[k]))
+            continue;
+        fi_isa_select(isas[k]);
+        unsigned char whole[MAX_VALUES * 8], part[MAX_VALUES * 8];
+        int status = fill(dist, whole, n, dtype, seed, stream, offset, p);
+        int ok = status == FI_OK;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = element_bits(whole, dtype, i) == expect[i];
+        report(ok, isas[k], line);
 
-    for (size_t cut = 1; cut < n; cut++) {
-        const size_t w = itemsize(dtype);
-        int s1 = fill(dist, part, cut, dtype, seed, stream, offset, p);
-        int s2 = fill(dist, part + cut * w, n - cut, dtype, seed, stream, offset + cut, p);
-        report(s1 == FI_OK && s2 == FI_OK && memcmp(part, whole, n * w) == 0, "shards equal whole", line);
+        for (size_t cut = 1; cut < n; cut++) {
+            const size_t w = itemsize(dtype);
+            int s1 = fill(dist, part, cut, dtype, seed, stream, offset, p);
+            int s2 = fill(dist, part + cut * w, n - cut, dtype, seed, stream, offset + cut, p);
+            report(s1 == FI_OK && s2 == FI_OK && memcmp(part, whole, n * w) == 0, "shards equal whole", line);
+        }
     }
+    fi_isa_select(before);
 }
 
 /* Every instruction set this CPU runs gives the scalar bits, for many sizes and offsets. */
@@ -182,11 +194,14 @@ int main(int argc, char **argv)
         perror(path);
         return 2;
     }
-    char line[4096];
-    int lineno = 0, vectors = 0;
+    char line[8192];
+    int lineno = 0, vectors = 0, contracts = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        if (strncmp(line, "philox ", 7) == 0) {
+        if (strncmp(line, "contract ", 9) == 0) { /* the contract version the vectors freeze */
+            report(strtol(line + 9, NULL, 10) == fi_contract_version(), "contract version", lineno);
+            contracts++;
+        } else if (strncmp(line, "philox ", 7) == 0) {
             check_philox(line + 7, lineno);
             vectors++;
         } else if (strncmp(line, "fill ", 5) == 0) {
@@ -194,6 +209,7 @@ int main(int argc, char **argv)
             vectors++;
         }
     }
+    report(contracts == 1, "one contract line", lineno);
     fclose(f);
     check_errors();
     check_isas_agree();

@@ -1,5 +1,5 @@
-/* A small persistent thread pool (plain POSIX threads, no OpenMP: its runtime clashes with
- * the ones torch and NumPy load). A fill large enough to pay for waking the workers is cut
+/* A small persistent thread pool (POSIX or Win32 threads, no OpenMP: its runtime clashes
+ * with the ones torch and NumPy load). A fill large enough to pay for waking the workers is cut
  * into one contiguous part per thread; since every element is a pure function of its index,
  * the result does not depend on the thread count or on where the cuts fall.
  *
@@ -30,6 +30,7 @@ static int fi_threads_setting; /* 0: not yet resolved */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 
+/* CPUs in this process's affinity mask (its processor group: at most 64) */
 static int usable_cpus(void)
 {
     DWORD_PTR process_mask, system_mask;

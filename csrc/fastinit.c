@@ -98,7 +98,7 @@ int fi_fill_uniform(void *out, uint64_t count, int dtype, uint64_t seed, uint64_
         call.low64 = low;
         call.high64 = high;
         call.range64 = high - low;
-        call.below_high64 = nextafter(high, -INFINITY);
+        call.below_high64 = nextafter(high, -HUGE_VAL);
         if (!isfinite(call.range64))
             return FI_E_PARAM;
     } else { /* float32 arithmetic, also for bfloat16 and float16 */
@@ -154,8 +154,8 @@ int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, ui
     if (std == 0.0) { /* a point mass at mean: allowed when mean lies in [a, b] */
         if (!(a <= mean && mean <= b))
             return FI_E_PARAM;
-        alpha = -INFINITY;
-        beta = INFINITY;
+        alpha = -HUGE_VAL; /* HUGE_VAL: the double infinity (INFINITY is a float) */
+        beta = HUGE_VAL;
     } else {
         alpha = (a - mean) / std;
         beta = (b - mean) / std;

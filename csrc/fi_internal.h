@@ -8,6 +8,14 @@
 
 #include "fastinit.h"
 
+/* The stream contract forbids fused multiply-add (each product is rounded before the add,
+ * as in NumPy). GCC and clang get -ffp-contract=off from setup.py. MSVC's /fp:precise
+ * contracts by default before Visual Studio 2022 17.0 (its fp_contract pragma page), so
+ * every file turns it off here: all .c files include this header before any arithmetic. */
+#if defined(_MSC_VER) && !defined(__clang__)
+#pragma fp_contract(off)
+#endif
+
 typedef enum fi_dist {
     FI_DIST_BITS = 0,
     FI_DIST_UNIFORM = 1,

@@ -1,5 +1,5 @@
-/* A small persistent thread pool (plain POSIX threads, no OpenMP: its runtime clashes with
- * the ones torch and NumPy load). A fill large enough to pay for waking the workers is cut
+/* A small persistent thread pool (POSIX or Win32 threads, no OpenMP: its runtime clashes
+ * with the ones torch and NumPy load). A fill large enough to pay for waking the workers is cut
  * into one contiguous part per thread; since every element is a pure function of its index,
  * the result does not depend on the thread count or on where the cuts fall.
  *
@@ -8,7 +8,8 @@
  * - Concurrent callers (several Python threads, the GIL released): one uses the pool, the
  *   others run single-threaded on their own thread rather than wait.
  * - fork(): the child starts with no workers and a fresh pool (pthread_atfork), so it works.
- * - Windows: no pool yet; fills run on the calling thread.
+ * - Windows has no pthreads: the same pool runs on Win32 threads, slim reader/writer locks
+ *   and condition variables (Vista and later), behind the few wrappers below.
  */
 #define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <stdint.h>
@@ -26,7 +27,35 @@ static int fi_threads_setting; /* 0: not yet resolved */
 
 #if defined(_WIN32)
 
-static int usable_cpus(void) { return 1; }
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+
+/* CPUs in this process's affinity mask (its processor group: at most 64) */
+static int usable_cpus(void)
+{
+    DWORD_PTR process_mask, system_mask;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &process_mask, &system_mask)) {
+        int n = 0;
+        for (; process_mask; process_mask &= process_mask - 1)
+            n++;
+        if (n > 0)
+            return n;
+    }
+    SYSTEM_INFO info;
+    GetSystemInfo(&info);
+    return info.dwNumberOfProcessors > 0 ? (int)info.dwNumberOfProcessors : 1;
+}
+
+typedef SRWLOCK fi_mutex;
+typedef CONDITION_VARIABLE fi_cond;
+#define FI_MUTEX_INIT SRWLOCK_INIT
+#define FI_COND_INIT CONDITION_VARIABLE_INIT
+static void mutex_lock(fi_mutex *m) { AcquireSRWLockExclusive(m); }
+static void mutex_unlock(fi_mutex *m) { ReleaseSRWLockExclusive(m); }
+static int mutex_trylock(fi_mutex *m) { return TryAcquireSRWLockExclusive(m) ? 0 : 1; }
+static void cond_wait(fi_cond *c, fi_mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
+static void cond_signal(fi_cond *c) { WakeConditionVariable(c); }
+static void cond_broadcast(fi_cond *c) { WakeAllConditionVariable(c); }
 
 #else
 
@@ -48,6 +77,19 @@ static int usable_cpus(void)
     return n > 0 ? (int)n : 1;
 }
 
+typedef pthread_mutex_t fi_mutex;
+typedef pthread_cond_t fi_cond;
+#define FI_MUTEX_INIT PTHREAD_MUTEX_INITIALIZER
+#define FI_COND_INIT PTHREAD_COND_INITIALIZER
+static void mutex_lock(fi_mutex *m) { pthread_mutex_lock(m); }
+static void mutex_unlock(fi_mutex *m) { pthread_mutex_unlock(m); }
+static int mutex_trylock(fi_mutex *m) { return pthread_mutex_trylock(m); }
+static void cond_wait(fi_cond *c, fi_mutex *m) { pthread_cond_wait(c, m); }
+static void cond_signal(fi_cond *c) { pthread_cond_signal(c); }
+static void cond_broadcast(fi_cond *c) { pthread_cond_broadcast(c); }
+
+#endif /* _WIN32 */
+
 typedef struct fi_job {
     fi_kernel kernel;
     unsigned char *out;
@@ -57,14 +99,13 @@ typedef struct fi_job {
     int nparts;
 } fi_job;
 
-static pthread_mutex_t pool_owner = PTHREAD_MUTEX_INITIALIZER; /* held by the caller using the pool */
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER; /* guards the fields below */
-static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t work_done = PTHREAD_COND_INITIALIZER;
+static fi_mutex pool_owner = FI_MUTEX_INIT; /* held by the caller using the pool */
+static fi_mutex pool_mutex = FI_MUTEX_INIT; /* guards the fields below */
+static fi_cond work_ready = FI_COND_INIT;
+static fi_cond work_done = FI_COND_INIT;
 static fi_job job;
 static uint64_t generation;
 static int workers_started, workers_busy;
-static int atfork_registered;
 
 static void run_part(const fi_job *j, int index)
 {
@@ -76,23 +117,49 @@ static void run_part(const fi_job *j, int index)
     j->kernel(j->out + start * j->elem_size, n, j->first + start, j->call);
 }
 
-static void *worker_main(void *arg)
+static void worker_loop(int index) /* workers do parts 1, 2, ... */
 {
-    const int index = (int)(intptr_t)arg; /* workers do parts 1, 2, ... */
     uint64_t seen = 0;
-    pthread_mutex_lock(&pool_mutex);
+    mutex_lock(&pool_mutex);
     for (;;) {
         while (generation == seen)
-            pthread_cond_wait(&work_ready, &pool_mutex);
+            cond_wait(&work_ready, &pool_mutex);
         seen = generation;
         const fi_job mine = job;
-        pthread_mutex_unlock(&pool_mutex);
+        mutex_unlock(&pool_mutex);
         if (index < mine.nparts)
             run_part(&mine, index);
-        pthread_mutex_lock(&pool_mutex);
+        mutex_lock(&pool_mutex);
         if (--workers_busy == 0)
-            pthread_cond_signal(&work_done);
+            cond_signal(&work_done);
     }
+}
+
+#if defined(_WIN32)
+
+static DWORD WINAPI worker_main(LPVOID arg)
+{
+    worker_loop((int)(intptr_t)arg);
+    return 0;
+}
+
+/* Start one detached worker; 0 on success. */
+static int start_worker(int index)
+{
+    HANDLE thread = CreateThread(NULL, 0, worker_main, (LPVOID)(intptr_t)index, 0, NULL);
+    if (thread == NULL)
+        return -1;
+    CloseHandle(thread); /* the thread runs on; nobody joins it */
+    return 0;
+}
+
+#else
+
+static int atfork_registered;
+
+static void *worker_main(void *arg)
+{
+    worker_loop((int)(intptr_t)arg);
     return NULL;
 }
 
@@ -110,28 +177,32 @@ static void atfork_child(void)
     pthread_mutex_init(&pool_owner, NULL);
 }
 
-/* Start workers 1 .. wanted - 1 (with pool_mutex held). Returns how many exist. */
-static int start_workers(int wanted)
+/* Start one detached worker; 0 on success. */
+static int start_worker(int index)
 {
     if (!atfork_registered) {
         pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
         atfork_registered = 1;
     }
-    while (workers_started < wanted - 1) {
-        pthread_t thread;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        const int rc = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(workers_started + 1));
-        pthread_attr_destroy(&attr);
-        if (rc != 0)
-            break;
-        workers_started++;
-    }
-    return workers_started + 1;
+    pthread_t thread;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    const int rc = pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)index);
+    pthread_attr_destroy(&attr);
+    return rc;
 }
 
 #endif /* _WIN32 */
+
+/* Start workers 1 .. wanted - 1 (with pool_mutex held). Returns how many threads exist,
+ * the caller included. */
+static int start_workers(int wanted)
+{
+    while (workers_started < wanted - 1 && start_worker(workers_started + 1) == 0)
+        workers_started++;
+    return workers_started + 1;
+}
 
 static int resolve_default_threads(void)
 {
@@ -187,9 +258,8 @@ void fi_run_parallel(fi_kernel kernel, void *out, size_t elem_size, uint64_t cou
                      const fi_call *call)
 {
     const int threads = fi_get_num_threads();
-#if !defined(_WIN32)
-    if (threads > 1 && count * elem_size >= FI_PARALLEL_MIN_BYTES && pthread_mutex_trylock(&pool_owner) == 0) {
-        pthread_mutex_lock(&pool_mutex);
+    if (threads > 1 && count * elem_size >= FI_PARALLEL_MIN_BYTES && mutex_trylock(&pool_owner) == 0) {
+        mutex_lock(&pool_mutex);
         const int available = start_workers(threads);
         int nparts = threads < available ? threads : available;
         uint64_t part = (count + (uint64_t)nparts - 1) / (uint64_t)nparts;
@@ -197,18 +267,17 @@ void fi_run_parallel(fi_kernel kernel, void *out, size_t elem_size, uint64_t cou
         job = (fi_job){kernel, out, elem_size, count, first, part, call, nparts};
         workers_busy = workers_started;
         generation++;
-        pthread_cond_broadcast(&work_ready);
-        pthread_mutex_unlock(&pool_mutex);
+        cond_broadcast(&work_ready);
+        mutex_unlock(&pool_mutex);
 
         run_part(&job, 0);
 
-        pthread_mutex_lock(&pool_mutex);
+        mutex_lock(&pool_mutex);
         while (workers_busy > 0)
-            pthread_cond_wait(&work_done, &pool_mutex);
-        pthread_mutex_unlock(&pool_mutex);
-        pthread_mutex_unlock(&pool_owner);
+            cond_wait(&work_done, &pool_mutex);
+        mutex_unlock(&pool_mutex);
+        mutex_unlock(&pool_owner);
         return;
     }
-#endif
     kernel(out, count, first, call);
 }

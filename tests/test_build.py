@@ -12,7 +12,7 @@ import pytest
 
 import fastinit as fi
 
-from conftest import ROOT, running_in_ci
+from conftest import ROOT, needs_source_tree, running_in_ci
 
 CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler found on PATH")
@@ -32,11 +32,13 @@ def _run_c_driver(tmp_path, extra_flags):
     return out.stdout
 
 
+@needs_source_tree
 @needs_cc
 def test_c_core_builds_warning_free_and_passes_its_vectors(tmp_path):
     _run_c_driver(tmp_path, ["-O3"])
 
 
+@needs_source_tree
 @needs_cc
 def test_build_flags_undo_fast_math_from_the_environment(tmp_path):
     # setup.py's flags come after CFLAGS from the environment: they must restore IEEE rounding
@@ -47,12 +49,14 @@ def test_build_flags_undo_fast_math_from_the_environment(tmp_path):
     _run_c_driver(tmp_path, ["-ffast-math", *flags])
 
 
+@needs_source_tree
 @needs_cc
 def test_c_core_without_simd_builds_and_passes(tmp_path):
     # what a compiler without the vector extensions, or another architecture, builds
     _run_c_driver(tmp_path, ["-O3", "-DFI_NO_SIMD"])
 
 
+@needs_source_tree
 @needs_cc
 def test_c_core_is_clean_under_asan_and_ubsan(tmp_path):
     probe = subprocess.run([CC, "-fsanitize=address,undefined", "-x", "c", "-", "-o", str(tmp_path / "probe")],
@@ -62,10 +66,59 @@ def test_c_core_is_clean_under_asan_and_ubsan(tmp_path):
     _run_c_driver(tmp_path, ["-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"])
 
 
+# Other compilers, C libraries and architectures than the host's gcc, each skipped when its
+# toolchain is missing (.ci/run installs them from Debian): (name, compiler, flags, how to
+# run the program, or None when the emulator is missing). What the wheels are built with:
+# clang on macOS, aarch64 on Linux and macOS, musl for musllinux, Win32 threads on Windows.
+def _toolchains():
+    wine = shutil.which("wine")
+    qemu = shutil.which("qemu-aarch64")
+    return [
+        ("clang", "clang", ["-pthread"], []),
+        ("clang-no-simd", "clang", ["-pthread", "-DFI_NO_SIMD"], []),
+        ("musl", "musl-gcc", ["-pthread"], []),
+        ("aarch64-qemu", "aarch64-linux-gnu-gcc", ["-pthread"],
+         [qemu, "-L", "/usr/aarch64-linux-gnu"] if qemu else None),
+        ("win64-mingw-wine", "x86_64-w64-mingw32-gcc", [], [wine] if wine else None),
+        ("win64-no-simd-wine", "x86_64-w64-mingw32-gcc", ["-DFI_NO_SIMD"], [wine] if wine else None),
+    ]
+
+
+@needs_source_tree
+@pytest.mark.parametrize("name", [t[0] for t in _toolchains()])
+def test_c_core_builds_and_passes_with_other_toolchains(tmp_path, name):
+    (_, cc, flags, runner), = [t for t in _toolchains() if t[0] == name]
+    if shutil.which(cc) is None:
+        pytest.skip(f"{cc} is not installed (apt-get install clang / musl-tools / gcc-aarch64-linux-gnu / gcc-mingw-w64-x86-64)")
+    if runner is None:
+        pytest.skip(f"no emulator to run the {name} build (apt-get install qemu-user / wine64)")
+    exe = tmp_path / ("test_vectors.exe" if "win" in name else "test_vectors")
+    strict = [f for f in STRICT if f != "-pthread"]
+    build = subprocess.run([cc, *strict, *flags, "-O2", str(ROOT / "tests/c/test_vectors.c"), *CSRC, "-lm", "-o", str(exe)],
+                           capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-3000:]
+    env = dict(os.environ, WINEDEBUG="-all", WINEPREFIX=str(tmp_path / "wine"))
+    out = subprocess.run([*runner, str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True,
+                         env=env, timeout=600)
+    last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    assert out.returncode == 0 and last.endswith(" 0 failed"), out.stdout[-2000:] + out.stderr[-2000:]
+    assert int(last.split()[0]) > 1000  # the frozen vectors, the error checks and the thread check ran
+
+
+@needs_source_tree
 def test_generated_math_header_matches_the_spec():
     out = subprocess.run([sys.executable, str(ROOT / "tools/gen_mathspec_header.py"), "--check"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+@needs_source_tree
+def test_version_in_pyproject_matches_the_package():
+    # a release bumps both (README "Releasing"); a mismatch would publish a wrong __version__
+    import re
+
+    match = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), flags=re.M)
+    assert match and match.group(1) == fi.__version__
 
 
 def test_ci_runs_the_c_extension():
@@ -139,6 +192,7 @@ def _wheel(tmp_path, env_extra):
     )
 
 
+@needs_source_tree
 def test_pure_python_build_has_no_extension_and_works(tmp_path):
     out = _wheel(tmp_path, {"FASTINIT_PURE_PYTHON": "1"})
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
@@ -146,8 +200,11 @@ def test_pure_python_build_has_no_extension_and_works(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "fastinit/_numpy.py" in names and "fastinit/py.typed" in names
     assert not any(n.endswith((".so", ".pyd")) for n in names)
+    # no tests, sources or build leftovers in a wheel (tools/release_check.sh checks the compiled one)
+    assert not any(n.startswith(("tests/", "csrc/", "build/")) or n.endswith((".c", ".h", ".pyx", ".o")) for n in names)
 
 
+@needs_source_tree
 @needs_cc
 def test_build_without_a_working_compiler_fails_loudly(tmp_path):
     pytest.importorskip("Cython")

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, needs_source_tree
 
 from fastinit import _bench, _dashboard
 
@@ -55,6 +55,7 @@ def _synthetic(path: Path, seconds: dict[str, float], nbytes: int = 16384, when:
 # ------------------------------------------------------------------------------ real data
 
 
+@needs_source_tree
 def test_stored_runs_are_fastinit_benchmark_json():
     for path in _stored():
         run = _dashboard.load_run(path)
@@ -62,6 +63,7 @@ def test_stored_runs_are_fastinit_benchmark_json():
         assert run.commit.get("id") and run.machine.get("cpu")
 
 
+@needs_source_tree
 def test_page_of_stored_runs_has_every_section_and_a_chart_per_case():
     runs = _dashboard.load_runs([RESULTS])
     page = _dashboard.render(runs)
@@ -80,6 +82,7 @@ def test_page_of_stored_runs_has_every_section_and_a_chart_per_case():
     assert "stats.min" in page and "10<sup>9</sup> bytes per second" in page
 
 
+@needs_source_tree
 def test_page_fetches_nothing_from_outside():
     page = _dashboard.render(_dashboard.load_runs([RESULTS]))
     assert "http://" not in page and "https://" not in page
@@ -124,6 +127,7 @@ def test_history_lists_every_run_oldest_first_and_charts_them(tmp_path):
 # ------------------------------------------------------------------------------ a real run
 
 
+@needs_source_tree
 def test_dashboard_renders_a_benchmark_run_made_now(tmp_path):
     pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed (pip install -e '.[test]')")
     out = tmp_path / "tiny.json"
@@ -179,6 +183,7 @@ def _share_of_busy_rows(rows: np.ndarray) -> float:
     return float(np.mean([len(np.unique(row[1:])) >= 16 for row in rows]))
 
 
+@needs_source_tree
 def test_page_renders_in_a_headless_browser(tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
@@ -282,6 +287,7 @@ def test_missing_file_and_empty_directory_are_named(tmp_path):
     assert "Traceback" not in done.stderr
 
 
+@needs_source_tree
 def test_cli_defaults_to_the_stored_results(tmp_path):
     out = tmp_path / "report.html"
     done = _cli("-o", str(out))

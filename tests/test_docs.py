@@ -11,7 +11,7 @@ import pytest
 
 import fastinit as fi
 
-from conftest import ROOT
+from conftest import ROOT, needs_source_tree
 
 MODULES = ["fastinit", "fastinit._api", "fastinit._fans", "fastinit._generator"]
 
@@ -43,6 +43,7 @@ def test_initializer_docstrings_give_formula_paper_and_example(name):
         assert re.search(r'"[^"]+" - [A-Z][^()]+\(\d{4}\)', doc), "paper as '\"Title\" - Authors (year)'"
 
 
+@needs_source_tree
 def test_readme_python_examples_run(backend):
     readme = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)

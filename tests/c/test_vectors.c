@@ -163,14 +163,41 @@ static void check_isas_agree(void)
     fi_isa_select("scalar");
 }
 
+/* The thread pool (POSIX or Win32 threads) gives the single-threaded bits, with parts of
+ * unequal length too (3 threads) and with an offset; big enough to be split. */
+static void check_threads_agree(void)
+{
+    enum { N = (1 << 20) + 77 };
+    float *one = malloc(N * sizeof *one), *many = malloc(N * sizeof *many);
+    if (!one || !many) {
+        report(0, "malloc", __LINE__);
+        free(one);
+        free(many);
+        return;
+    }
+    const int saved = fi_get_num_threads();
+    static const int counts[] = {2, 3, 4};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        fi_set_num_threads(1);
+        int s1 = fi_fill_normal(one, N, FI_FLOAT32, 7, 3, 12345, 0.5, 2.0);
+        fi_set_num_threads(counts[k]);
+        memset(many, 0, N * sizeof *many);
+        int s2 = fi_fill_normal(many, N, FI_FLOAT32, 7, 3, 12345, 0.5, 2.0);
+        report(s1 == FI_OK && s2 == FI_OK && memcmp(one, many, N * sizeof *one) == 0, "threads", __LINE__);
+    }
+    fi_set_num_threads(saved);
+    free(one);
+    free(many);
+}
+
 static void check_errors(void)
 {
     float buf[4] = {7, 7, 7, 7};
     const float before[4] = {7, 7, 7, 7};
     report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, 0, 1.0, 0.0) == FI_E_PARAM, "low > high", __LINE__);
-    report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, INFINITY) == FI_E_PARAM, "inf high", __LINE__);
+    report(fi_fill_uniform(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, (double)INFINITY) == FI_E_PARAM, "inf high", __LINE__);
     report(fi_fill_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, -1.0) == FI_E_PARAM, "std < 0", __LINE__);
-    report(fi_fill_normal(buf, 4, FI_FLOAT32, 0, 0, 0, NAN, 1.0) == FI_E_PARAM, "nan mean", __LINE__);
+    report(fi_fill_normal(buf, 4, FI_FLOAT32, 0, 0, 0, (double)NAN, 1.0) == FI_E_PARAM, "nan mean", __LINE__);
     report(fi_fill_trunc_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, 1.0, 2.0, 2.0) == FI_E_PARAM, "a == b", __LINE__);
     report(fi_fill_trunc_normal(buf, 4, FI_FLOAT32, 0, 0, 0, 0.0, 1.0, 50.0, 60.0) == FI_E_PARAM,
            "negligible mass", __LINE__);
@@ -213,6 +240,7 @@ int main(int argc, char **argv)
     fclose(f);
     check_errors();
     check_isas_agree();
+    check_threads_agree();
     if (vectors == 0) {
         fprintf(stderr, "no vectors found in %s\n", path);
         return 2;

@@ -11,6 +11,8 @@
  *   void fi_philox2_v(fi_vq ctr_a, fi_vq ctr_b, const fi_vu *round_keys, fi_vu out[2])
  *                            Philox4x32-10 on two vectors of FI_VBYTES/16 blocks each, laid
  *                            out as in memory (words 4b..4b+3 of each block)
+ *   void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+ *                            one block's lanes of round_keys[round] (k0, k1: that round's key)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
@@ -213,7 +215,7 @@ static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-b
 typedef struct fi_vstream {
     fi_vq counter;                       /* 64-bit lanes (b, s, b + 1, s, ...) */
     fi_vq step;                          /* (G, 0, G, 0, ...) */
-    fi_vu round_key[10];                 /* per block: (k0 + r W0, 0, k1 + r W1, 0) */
+    fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out */
 } fi_vstream;
 
 static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
@@ -231,12 +233,8 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
     uint32_t k0 = c->key[0], k1 = c->key[1];
     for (int r = 0; r < 10; r++) {
         uint32_t words[W32];
-        for (int j = 0; j < G; j++) {
-            words[4 * j] = k0;
-            words[4 * j + 1] = 0;
-            words[4 * j + 2] = k1;
-            words[4 * j + 3] = 0;
-        }
+        for (int j = 0; j < G; j++)
+            fi_philox_key_block(k0, k1, r, words + 4 * j);
         memcpy(&vs->round_key[r], words, sizeof words);
         k0 += UINT32_C(0x9E3779B9); /* FI_PHILOX_W0 */
         k1 += UINT32_C(0xBB67AE85); /* FI_PHILOX_W1 */

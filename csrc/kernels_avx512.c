@@ -18,17 +18,49 @@
 #define FI_ISA_NAME avx512
 #include "fi_simd_types.h"
 
+/* Philox4x32-10 on two vectors of four blocks each, their rounds interleaved so the two
+ * multiply chains overlap. Three instructions a round (AVX2 needs five, kernels_avx2.c):
+ * between rounds a block's state is kept as (x0, x3, x2, x1), so that after
+ *   P = mul_epu32(x, (M0, M1))   = (lo0, hi0, lo1, hi1)  (x0 * M0 and x2 * M1, 64-bit)
+ * one ternary xor masked to the odd lanes (vpternlogd with a merge mask) gives
+ *   T = (lo0, hi0 ^ x3 ^ k1, lo1, hi1 ^ x1 ^ k0) = (y3, y2, y1, y0)
+ * (the round key laid out (0, k1, 0, k0)), and one dword shuffle puts it back in that
+ * layout (y0, y3, y2, y1); after the last round the shuffle gives memory order (y0 .. y3).
+ * The first round starts from the counter in memory order (x0, x1, x2, x3) and is the
+ * four-instruction round of kernels_avx2.c, its shuffle choosing the (y0, y3, y2, y1) layout. */
+static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+{
+    words[0] = round == 0 ? k0 : 0;
+    words[1] = round == 0 ? 0 : k1;
+    words[2] = round == 0 ? k1 : 0;
+    words[3] = round == 0 ? 0 : k0;
+}
+
 static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
 {
     const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
                                          (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
                                          (int)0xCD9E8D57, 0, (int)0xD2511F53);
+    const __mmask16 odd = 0xAAAA;
     __m512i a = (__m512i)counter_a, b = (__m512i)counter_b;
-    for (int r = 0; r < 10; r++) {
+    {
+        const __m512i key = (__m512i)round_key[0];
+        const __m512i pa = _mm512_mul_epu32(a, mul), pb = _mm512_mul_epu32(b, mul);
+        a = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(pa, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(a, 32), key, 0x96);
+        b = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(pb, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(b, 32), key, 0x96);
+    }
+    for (int r = 1; r < 10; r++) {
         const __m512i key = (__m512i)round_key[r];
         const __m512i pa = _mm512_mul_epu32(a, mul), pb = _mm512_mul_epu32(b, mul);
-        a = _mm512_xor_si512(_mm512_xor_si512(_mm512_shuffle_epi32(pa, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(a, 32)), key);
-        b = _mm512_xor_si512(_mm512_xor_si512(_mm512_shuffle_epi32(pb, (_MM_PERM_ENUM)0x1B), _mm512_srli_epi64(b, 32)), key);
+        const __m512i ta = _mm512_mask_ternarylogic_epi32(pa, odd, a, key, 0x96);
+        const __m512i tb = _mm512_mask_ternarylogic_epi32(pb, odd, b, key, 0x96);
+        if (r < 9) {
+            a = _mm512_shuffle_epi32(ta, (_MM_PERM_ENUM)0x93);
+            b = _mm512_shuffle_epi32(tb, (_MM_PERM_ENUM)0x93);
+        } else {
+            a = _mm512_shuffle_epi32(ta, (_MM_PERM_ENUM)0x1B);
+            b = _mm512_shuffle_epi32(tb, (_MM_PERM_ENUM)0x1B);
+        }
     }
     out[0] = (fi_vu)a;
     out[1] = (fi_vu)b;

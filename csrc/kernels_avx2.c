@@ -17,10 +17,13 @@
 
 #define FI_VBYTES 32
 #define FI_ISA_NAME avx2
+#ifndef FI_NV
+#define FI_NV 8 /* independent Philox chains a step: measured best (docs/performance.md) */
+#endif
 #include "fi_simd_types.h"
 
-/* Philox4x32-10 on two vectors of two blocks each, in memory order (x0 x1 x2 x3 | x0 x1 x2 x3),
- * their rounds interleaved so the two multiply chains overlap. In each round
+/* Philox4x32-10 on FI_NV vectors of two blocks each, in memory order (x0 x1 x2 x3 | x0 x1 x2 x3),
+ * their rounds interleaved so the multiply chains overlap. In each round
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
@@ -33,23 +36,28 @@ static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint
     words[3] = 0;
 }
 
-static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
+static inline void fi_philox_v(const fi_vq counter[FI_NV], const fi_vu *round_key, fi_vu out[FI_NV])
 {
     const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
                                          0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
-    __m256i a = (__m256i)counter_a, b = (__m256i)counter_b;
+    __m256i x[FI_NV];
+    for (int h = 0; h < FI_NV; h++)
+        x[h] = (__m256i)counter[h];
     for (int r = 0; r < 10; r++) {
         const __m256i key = (__m256i)round_key[r];
-        const __m256i pa = _mm256_mul_epu32(a, mul), pb = _mm256_mul_epu32(b, mul);
-        a = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pa, 0x1B), _mm256_srli_epi64(a, 32)), key);
-        b = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pb, 0x1B), _mm256_srli_epi64(b, 32)), key);
+        for (int h = 0; h < FI_NV; h++) {
+            const __m256i p = _mm256_mul_epu32(x[h], mul);
+            x[h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B), _mm256_srli_epi64(x[h], 32)), key);
+        }
     }
-    out[0] = (fi_vu)a;
-    out[1] = (fi_vu)b;
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = (fi_vu)x[h];
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }
 static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm256_sqrt_pd((__m256d)x); }
+static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm256_min_ps((__m256)a, (__m256)b); }
+static inline fi_vd fi_vmin_d(fi_vd a, fi_vd b) { return (fi_vd)_mm256_min_pd((__m256d)a, (__m256d)b); }
 static inline int fi_any_l(fi_vl mask) { return _mm256_movemask_pd((__m256d)mask) != 0; }
 static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm256_cvtps_ph((__m256)x, _MM_FROUND_TO_NEAREST_INT); }
 

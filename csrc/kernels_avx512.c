@@ -16,9 +16,12 @@
 
 #define FI_VBYTES 64
 #define FI_ISA_NAME avx512
+#ifndef FI_NV
+#define FI_NV 8 /* independent Philox chains a step: measured best (docs/performance.md) */
+#endif
 #include "fi_simd_types.h"
 
-/* Philox4x32-10 on two vectors of four blocks each, their rounds interleaved so the two
+/* Philox4x32-10 on FI_NV vectors of four blocks each, their rounds interleaved so the
  * multiply chains overlap. Three instructions a round (AVX2 needs five, kernels_avx2.c):
  * between rounds a block's state is kept as (x0, x3, x2, x1), so that after
  *   P = mul_epu32(x, (M0, M1))   = (lo0, hi0, lo1, hi1)  (x0 * M0 and x2 * M1, 64-bit)
@@ -36,38 +39,34 @@ static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint
     words[3] = round == 0 ? 0 : k0;
 }
 
-static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
+static inline void fi_philox_v(const fi_vq counter[FI_NV], const fi_vu *round_key, fi_vu out[FI_NV])
 {
     const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
                                          (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
                                          (int)0xCD9E8D57, 0, (int)0xD2511F53);
     const __mmask16 odd = 0xAAAA;
-    __m512i a = (__m512i)counter_a, b = (__m512i)counter_b;
-    {
-        const __m512i key = (__m512i)round_key[0];
-        const __m512i pa = _mm512_mul_epu32(a, mul), pb = _mm512_mul_epu32(b, mul);
-        a = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(pa, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(a, 32), key, 0x96);
-        b = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(pb, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(b, 32), key, 0x96);
+    __m512i x[FI_NV];
+    for (int h = 0; h < FI_NV; h++) {
+        const __m512i c = (__m512i)counter[h];
+        const __m512i p = _mm512_mul_epu32(c, mul);
+        x[h] = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(c, 32),
+                                         (__m512i)round_key[0], 0x96);
     }
     for (int r = 1; r < 10; r++) {
-        const __m512i key = (__m512i)round_key[r];
-        const __m512i pa = _mm512_mul_epu32(a, mul), pb = _mm512_mul_epu32(b, mul);
-        const __m512i ta = _mm512_mask_ternarylogic_epi32(pa, odd, a, key, 0x96);
-        const __m512i tb = _mm512_mask_ternarylogic_epi32(pb, odd, b, key, 0x96);
-        if (r < 9) {
-            a = _mm512_shuffle_epi32(ta, (_MM_PERM_ENUM)0x93);
-            b = _mm512_shuffle_epi32(tb, (_MM_PERM_ENUM)0x93);
-        } else {
-            a = _mm512_shuffle_epi32(ta, (_MM_PERM_ENUM)0x1B);
-            b = _mm512_shuffle_epi32(tb, (_MM_PERM_ENUM)0x1B);
+        for (int h = 0; h < FI_NV; h++) {
+            const __m512i p = _mm512_mul_epu32(x[h], mul);
+            const __m512i t = _mm512_mask_ternarylogic_epi32(p, odd, x[h], (__m512i)round_key[r], 0x96);
+            x[h] = r < 9 ? _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x93) : _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x1B);
         }
     }
-    out[0] = (fi_vu)a;
-    out[1] = (fi_vu)b;
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = (fi_vu)x[h];
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm512_sqrt_ps((__m512)x); }
 static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm512_sqrt_pd((__m512d)x); }
+static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm512_min_ps((__m512)a, (__m512)b); }
+static inline fi_vd fi_vmin_d(fi_vd a, fi_vd b) { return (fi_vd)_mm512_min_pd((__m512d)a, (__m512d)b); }
 static inline int fi_any_l(fi_vl mask) { return _mm512_movepi64_mask((__m512i)mask) != 0; }
 static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm512_cvtps_ph((__m512)x, _MM_FROUND_TO_NEAREST_INT); }
 

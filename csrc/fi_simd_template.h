@@ -9,9 +9,14 @@
  *   FI_VBYTES                vector width in bytes (32 or 64)
  *   FI_ISA_NAME              token for kernel names (avx2, avx512)
  *   FI_NV                    vectors per step (even): independent Philox chains
- *   void fi_philox_v(const fi_vq ctr[FI_NV], const fi_vu *round_keys, fi_vu out[FI_NV])
- *                            Philox4x32-10 on FI_NV vectors of FI_VBYTES/16 blocks each, laid
- *                            out as in memory (words 4b..4b+3 of each block)
+ *   fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
+ *                            the state after round 0 (see vstream below) from r0 and the
+ *                            constant words c, in the layout fi_philox_rounds_v expects
+ *   void fi_philox_first_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t words[4])
+ *                            one block's lanes of c
+ *   void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_keys)
+ *                            rounds 1..9 of Philox4x32-10 on FI_NV vectors of FI_VBYTES/16
+ *                            blocks each; x ends laid out as in memory (words 4b..4b+3)
  *   void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
  *                            one block's lanes of round_keys[round] (k0, k1: that round's key)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
@@ -22,8 +27,7 @@
  *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below)
  * after defining the vector types with fi_simd_types.h.
  *
- * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks. Its counter is kept as
- * 64-bit lanes (b, s, b + 1, s, ...), so one 64-bit add advances every block with carry.
+ * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks b, b + 1, ...
  */
 #ifndef FI_ISA_NAME
 #error "define FI_ISA_NAME before including fi_simd_template.h"
@@ -215,27 +219,43 @@ static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-b
 
 /* Philox stream of vectors: G consecutive blocks per vector ------------------------------- */
 
+/* Round 0 without a multiply. Block b of stream s has counter (x0, x1, x2, x3) =
+ * (b mod 2^32, b >> 32, s mod 2^32, s >> 32), and its first round gives
+ *   y0 = hi(M1 x2) ^ x1 ^ k0,  y1 = lo(M1 x2),  y2 = hi(M0 x0) ^ x3 ^ k1,  y3 = lo(M0 x0):
+ * within a run of blocks with the same x1 only the 64-bit product M0 x0 changes, and it grows
+ * by G M0 from one vector to the next. So the stream keeps r0 = (x0 M0, 0) per block as
+ * 64-bit lanes, advanced by one add, and the ISA's fi_philox_first_v places its halves and
+ * xors in the constant words (c0, c1, c2) = (y0, y1, x3 ^ k1): two instructions and an add
+ * instead of a multiply round. The kernels split a range at every multiple of 2^32 blocks
+ * (x1 changes there; 64 GiB of float32), so x0 + j never wraps within a run, except in the
+ * blocks of a last partial step beyond the range, whose values are dropped. */
 typedef struct fi_vstream {
-    fi_vq counter;                       /* 64-bit lanes (b, s, b + 1, s, ...) */
-    fi_vq step;                          /* (G, 0, G, 0, ...) */
+    fi_vq r0;                            /* 64-bit lanes (x0 M0, 0, (x0 + 1) M0, 0, ...) */
+    fi_vq r0_step;                       /* (G M0, 0, G M0, 0, ...) */
+    fi_vu r0_const;                      /* per block as fi_philox_first_block lays it out */
     fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out */
 } fi_vstream;
 
 static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
 {
-    uint64_t lanes[W64], step[W64];
-    const uint64_t stream = (uint64_t)c->stream[0] | ((uint64_t)c->stream[1] << 32);
+    const uint64_t m0 = UINT32_C(0xD2511F53), m1 = UINT32_C(0xCD9E8D57); /* FI_PHILOX_M0, M1 */
+    const uint64_t x0 = (uint32_t)block, p1 = m1 * c->stream[0];
+    const uint32_t x1 = (uint32_t)(block >> 32);
+    uint64_t r0[W64], r0_step[W64];
+    uint32_t words[W32];
     for (int j = 0; j < G; j++) {
-        lanes[2 * j] = block + (uint64_t)j;
-        lanes[2 * j + 1] = stream;
-        step[2 * j] = G;
-        step[2 * j + 1] = 0;
+        r0[2 * j] = (x0 + (uint64_t)j) * m0; /* x0 + j < 2^32 + 2^10, M0 < 0.83 * 2^32: no wrap */
+        r0[2 * j + 1] = 0;
+        r0_step[2 * j] = G * m0;
+        r0_step[2 * j + 1] = 0;
+        fi_philox_first_block((uint32_t)(p1 >> 32) ^ x1 ^ c->key[0], (uint32_t)p1, c->stream[1] ^ c->key[1],
+                              words + 4 * j);
     }
-    memcpy(&vs->counter, lanes, sizeof lanes);
-    memcpy(&vs->step, step, sizeof step);
+    memcpy(&vs->r0, r0, sizeof r0);
+    memcpy(&vs->r0_step, r0_step, sizeof r0_step);
+    memcpy(&vs->r0_const, words, sizeof words);
     uint32_t k0 = c->key[0], k1 = c->key[1];
     for (int r = 0; r < 10; r++) {
-        uint32_t words[W32];
         for (int j = 0; j < G; j++)
             fi_philox_key_block(k0, k1, r, words + 4 * j);
         memcpy(&vs->round_key[r], words, sizeof words);
@@ -248,12 +268,11 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
  * so the independent multiply chains overlap. */
 static inline void vstream_next(fi_vstream *vs, fi_vu words[FI_NV])
 {
-    fi_vq counters[FI_NV];
     for (int h = 0; h < FI_NV; h++) {
-        counters[h] = vs->counter;
-        vs->counter += vs->step;
+        words[h] = fi_philox_first_v(vs->r0, vs->r0_const);
+        vs->r0 += vs->r0_step;
     }
-    fi_philox_v(counters, vs->round_key, words);
+    fi_philox_rounds_v(words, vs->round_key);
 }
 
 /* Per-call constants, broadcast once before a kernel's loop into a local that stays in
@@ -266,6 +285,10 @@ typedef struct fi_vconst {
      * (for x < high, x <= bound; x >= high gives bound, as the scalar clamp), else +inf */
     fi_vf low32, scale32, bound32;
     fi_vd low64, scale64, bound64; /* float64: the same with k = w >> 11, scale = range * 2^-53 */
+    /* whether the min can change a value: x is non-decreasing in k (scale >= 0, rounding is
+     * monotonic), so none reaches high when the largest k's does not (the usual case:
+     * symmetric bounds like kaiming_uniform's); the loop is unswitched on it */
+    int clamp32, clamp64;
     fi_vf mean32, std32;
     fi_vd mean64, std64;
     fi_vd tn_pa, tn_mass, tn_sign, tn_a, tn_b;
@@ -311,6 +334,8 @@ static inline int vconst_init(fi_vconst *k, const fi_call *c, int dist, int dtyp
     k->tn_sign = bcast_d(c->tn_sign);
     k->tn_a = bcast_d(c->tn_a);
     k->tn_b = bcast_d(c->tn_b);
+    k->clamp32 = c->range32 > 0.0f && c->low32 + scale32 * 16777215.0f >= c->high32;
+    k->clamp64 = c->range64 > 0.0 && c->low64 + scale64 * 9007199254740991.0 >= c->high64;
     if (dist != FI_DIST_UNIFORM)
         return 1;
     if (dtype == FI_FLOAT64)
@@ -324,7 +349,7 @@ static inline int vconst_init(fi_vconst *k, const fi_call *c, int dist, int dtyp
 static inline fi_vf uniform_f32_v(fi_vu w, const fi_vconst *k)
 {
     const fi_vf x = k->low32 + k->scale32 * __builtin_convertvector((fi_vi)(w >> 8), fi_vf);
-    return fi_vmin_f(k->bound32, x);
+    return k->clamp32 ? fi_vmin_f(k->bound32, x) : x;
 }
 
 static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
@@ -398,7 +423,7 @@ static inline void step_bits_u32(fi_vstream *vs, const fi_vconst *k, fi_vu out[F
 static inline fi_vd uniform_f64_v(fi_vq w, const fi_vconst *k)
 {
     const fi_vd x = k->low64 + k->scale64 * u53_to_f64(w >> 11);
-    return fi_vmin_d(k->bound64, x);
+    return k->clamp64 ? fi_vmin_d(k->bound64, x) : x;
 }
 
 static inline void step_uniform_f64(fi_vstream *vs, const fi_vconst *k, fi_vd out[FI_NV])
@@ -496,8 +521,15 @@ static inline void store_f16(uint16_t *dst, fi_vf v)
             scalar(dst, i, first, call);                                                       \
         if (i == count)                                                                        \
             return;                                                                            \
+        const uint64_t block = (first + i) / (per_block), last_block = (first + count - 1) / (per_block); \
+        if ((block >> 32) != (last_block >> 32)) { /* split at the next multiple of 2^32 blocks */ \
+            const uint64_t part = (((block >> 32) + 1) << 32) * (per_block) - (first + i);           \
+            FI_K(kname)(dst + i, part, first + i, call);                                           \
+            FI_K(kname)(dst + i + part, count - i - part, first + i + part, call);                 \
+            return;                                                                            \
+        }                                                                                      \
         fi_vstream vs;                                                                         \
-        vstream_init(&vs, call, (first + i) / (per_block));                                    \
+        vstream_init(&vs, call, block);                                                        \
         Tvec values[FI_NV];                                                                    \
         while (count - i >= step_elements) {                                                   \
             step(&vs, &k, values);                                                             \

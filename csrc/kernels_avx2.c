@@ -22,8 +22,9 @@
 #endif
 #include "fi_simd_types.h"
 
-/* Philox4x32-10 on FI_NV vectors of two blocks each, in memory order (x0 x1 x2 x3 | x0 x1 x2 x3),
- * their rounds interleaved so the multiply chains overlap. In each round
+/* Philox4x32-10 rounds 1..9 on FI_NV vectors of two blocks each, in memory order
+ * (x0 x1 x2 x3 | x0 x1 x2 x3), their rounds interleaved so the multiply chains overlap
+ * (round 0 is fi_philox_first_v, see vstream in fi_simd_template.h). In each round
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
@@ -36,22 +37,33 @@ static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint
     words[3] = 0;
 }
 
-static inline void fi_philox_v(const fi_vq counter[FI_NV], const fi_vu *round_key, fi_vu out[FI_NV])
+/* Round 0 (see vstream in fi_simd_template.h): r0 = (lo(M0 x0), hi(M0 x0), 0, 0) per block is
+ * shuffled to (0, 0, hi, lo) and xored with (c0, c1, c2, 0) = (y0, y1, x3 ^ k1, 0). */
+static inline void fi_philox_first_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t words[4])
+{
+    words[0] = c0;
+    words[1] = c1;
+    words[2] = c2;
+    words[3] = 0;
+}
+
+static inline fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
+{
+    return (fi_vu)_mm256_xor_si256(_mm256_shuffle_epi32((__m256i)r0, 0x1E), (__m256i)c);
+}
+
+static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
     const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
                                          0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
-    __m256i x[FI_NV];
-    for (int h = 0; h < FI_NV; h++)
-        x[h] = (__m256i)counter[h];
-    for (int r = 0; r < 10; r++) {
+    for (int r = 1; r < 10; r++) {
         const __m256i key = (__m256i)round_key[r];
         for (int h = 0; h < FI_NV; h++) {
-            const __m256i p = _mm256_mul_epu32(x[h], mul);
-            x[h] = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B), _mm256_srli_epi64(x[h], 32)), key);
+            const __m256i p = _mm256_mul_epu32((__m256i)x[h], mul);
+            x[h] = (fi_vu)_mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B),
+                                                            _mm256_srli_epi64((__m256i)x[h], 32)), key);
         }
     }
-    for (int h = 0; h < FI_NV; h++)
-        out[h] = (fi_vu)x[h];
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }

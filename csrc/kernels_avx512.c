@@ -21,46 +21,52 @@
 #endif
 #include "fi_simd_types.h"
 
-/* Philox4x32-10 on FI_NV vectors of four blocks each, their rounds interleaved so the
- * multiply chains overlap. Three instructions a round (AVX2 needs five, kernels_avx2.c):
- * between rounds a block's state is kept as (x0, x3, x2, x1), so that after
+/* Philox4x32-10 rounds 1..9 on FI_NV vectors of four blocks each, their rounds interleaved
+ * so the multiply chains overlap (round 0 is fi_philox_first_v, see vstream in
+ * fi_simd_template.h). Three instructions a round (AVX2 needs five, kernels_avx2.c): between
+ * rounds a block's state is kept as (x0, x3, x2, x1), so that after
  *   P = mul_epu32(x, (M0, M1))   = (lo0, hi0, lo1, hi1)  (x0 * M0 and x2 * M1, 64-bit)
  * one ternary xor masked to the odd lanes (vpternlogd with a merge mask) gives
  *   T = (lo0, hi0 ^ x3 ^ k1, lo1, hi1 ^ x1 ^ k0) = (y3, y2, y1, y0)
  * (the round key laid out (0, k1, 0, k0)), and one dword shuffle puts it back in that
- * layout (y0, y3, y2, y1); after the last round the shuffle gives memory order (y0 .. y3).
- * The first round starts from the counter in memory order (x0, x1, x2, x3) and is the
- * four-instruction round of kernels_avx2.c, its shuffle choosing the (y0, y3, y2, y1) layout. */
+ * layout (y0, y3, y2, y1); after the last round the shuffle gives memory order (y0 .. y3). */
 static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
 {
-    words[0] = round == 0 ? k0 : 0;
-    words[1] = round == 0 ? 0 : k1;
-    words[2] = round == 0 ? k1 : 0;
-    words[3] = round == 0 ? 0 : k0;
+    (void)round;
+    words[0] = 0;
+    words[1] = k1;
+    words[2] = 0;
+    words[3] = k0;
 }
 
-static inline void fi_philox_v(const fi_vq counter[FI_NV], const fi_vu *round_key, fi_vu out[FI_NV])
+/* Round 0 in the (y0, y3, y2, y1) layout: r0 = (lo(M0 x0), hi(M0 x0), 0, 0) per block is
+ * shuffled to (0, lo, hi, 0) and xored with (c0, 0, c2, c1) = (y0, 0, x3 ^ k1, y1). */
+static inline void fi_philox_first_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t words[4])
+{
+    words[0] = c0;
+    words[1] = 0;
+    words[2] = c2;
+    words[3] = c1;
+}
+
+static inline fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
+{
+    return (fi_vu)_mm512_xor_si512(_mm512_shuffle_epi32((__m512i)r0, (_MM_PERM_ENUM)0xD2), (__m512i)c);
+}
+
+static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
     const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
                                          (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
                                          (int)0xCD9E8D57, 0, (int)0xD2511F53);
     const __mmask16 odd = 0xAAAA;
-    __m512i x[FI_NV];
-    for (int h = 0; h < FI_NV; h++) {
-        const __m512i c = (__m512i)counter[h];
-        const __m512i p = _mm512_mul_epu32(c, mul);
-        x[h] = _mm512_ternarylogic_epi32(_mm512_shuffle_epi32(p, (_MM_PERM_ENUM)0x93), _mm512_srli_epi64(c, 32),
-                                         (__m512i)round_key[0], 0x96);
-    }
     for (int r = 1; r < 10; r++) {
         for (int h = 0; h < FI_NV; h++) {
-            const __m512i p = _mm512_mul_epu32(x[h], mul);
-            const __m512i t = _mm512_mask_ternarylogic_epi32(p, odd, x[h], (__m512i)round_key[r], 0x96);
-            x[h] = r < 9 ? _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x93) : _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x1B);
+            const __m512i p = _mm512_mul_epu32((__m512i)x[h], mul);
+            const __m512i t = _mm512_mask_ternarylogic_epi32(p, odd, (__m512i)x[h], (__m512i)round_key[r], 0x96);
+            x[h] = (fi_vu)(r < 9 ? _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x93) : _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x1B));
         }
     }
-    for (int h = 0; h < FI_NV; h++)
-        out[h] = (fi_vu)x[h];
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm512_sqrt_ps((__m512)x); }

@@ -16,7 +16,10 @@
  *                            one block's lanes of c
  *   void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_keys)
  *                            rounds 1..9 of Philox4x32-10 on FI_NV vectors of FI_VBYTES/16
- *                            blocks each; x ends laid out as in memory (words 4b..4b+3)
+ *                            blocks each, x left in the ISA's own lane order
+ *   fi_vu fi_words_v(fi_vu x), fi_vu fi_words_shr8_v(fi_vu x)
+ *                            x in memory order (words 4b..4b+3 of each block), and the same
+ *                            shifted right by 8 (the 24 bits of the float32 uniforms)
  *   void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
  *                            one block's lanes of round_keys[round] (k0, k1: that round's key)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
@@ -265,14 +268,23 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
 }
 
 /* The next FI_NV vectors of words (FI_NV * G blocks), computed with their rounds interleaved
- * so the independent multiply chains overlap. */
-static inline void vstream_next(fi_vstream *vs, fi_vu words[FI_NV])
+ * so the independent multiply chains overlap, in the ISA's lane order (fi_words_v and
+ * fi_words_shr8_v put them in memory order). */
+static inline void vstream_next_raw(fi_vstream *vs, fi_vu words[FI_NV])
 {
     for (int h = 0; h < FI_NV; h++) {
         words[h] = fi_philox_first_v(vs->r0, vs->r0_const);
         vs->r0 += vs->r0_step;
     }
     fi_philox_rounds_v(words, vs->round_key);
+}
+
+/* The same in memory order */
+static inline void vstream_next(fi_vstream *vs, fi_vu words[FI_NV])
+{
+    vstream_next_raw(vs, words);
+    for (int h = 0; h < FI_NV; h++)
+        words[h] = fi_words_v(words[h]);
 }
 
 /* Per-call constants, broadcast once before a kernel's loop into a local that stays in
@@ -346,18 +358,18 @@ static inline int vconst_init(fi_vconst *k, const fi_call *c, int dist, int dtyp
 /* Steps: each consumes FI_NV Philox vectors (FI_NV * G blocks) and yields FI_NV output
  * vectors ------------------------------------------------------------------------------ */
 
-static inline fi_vf uniform_f32_v(fi_vu w, const fi_vconst *k)
+static inline fi_vf uniform_f32_v(fi_vu w_shr8, const fi_vconst *k)
 {
-    const fi_vf x = k->low32 + k->scale32 * __builtin_convertvector((fi_vi)(w >> 8), fi_vf);
+    const fi_vf x = k->low32 + k->scale32 * __builtin_convertvector((fi_vi)w_shr8, fi_vf);
     return k->clamp32 ? fi_vmin_f(k->bound32, x) : x;
 }
 
 static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
     fi_vu w[FI_NV];
-    vstream_next(vs, w);
+    vstream_next_raw(vs, w);
     for (int h = 0; h < FI_NV; h++)
-        out[h] = uniform_f32_v(w[h], k);
+        out[h] = uniform_f32_v(fi_words_shr8_v(w[h]), k);
 }
 
 static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])

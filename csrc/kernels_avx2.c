@@ -66,6 +66,10 @@ static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
     }
 }
 
+/* The rounds leave memory order. */
+static inline fi_vu fi_words_v(fi_vu x) { return x; }
+static inline fi_vu fi_words_shr8_v(fi_vu x) { return x >> 8; }
+
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }
 static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm256_sqrt_pd((__m256d)x); }
 static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm256_min_ps((__m256)a, (__m256)b); }

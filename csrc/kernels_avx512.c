@@ -29,7 +29,8 @@
  * one ternary xor masked to the odd lanes (vpternlogd with a merge mask) gives
  *   T = (lo0, hi0 ^ x3 ^ k1, lo1, hi1 ^ x1 ^ k0) = (y3, y2, y1, y0)
  * (the round key laid out (0, k1, 0, k0)), and one dword shuffle puts it back in that
- * layout (y0, y3, y2, y1); after the last round the shuffle gives memory order (y0 .. y3). */
+ * layout (y0, y3, y2, y1); the last round leaves (y3, y2, y1, y0) for fi_words_v /
+ * fi_words_shr8_v. */
 static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
 {
     (void)round;
@@ -64,9 +65,21 @@ static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
         for (int h = 0; h < FI_NV; h++) {
             const __m512i p = _mm512_mul_epu32((__m512i)x[h], mul);
             const __m512i t = _mm512_mask_ternarylogic_epi32(p, odd, (__m512i)x[h], (__m512i)round_key[r], 0x96);
-            x[h] = (fi_vu)(r < 9 ? _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x93) : _mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x1B));
+            x[h] = r < 9 ? (fi_vu)_mm512_shuffle_epi32(t, (_MM_PERM_ENUM)0x93) : (fi_vu)t;
         }
     }
+}
+
+/* After the last round a block is (y3, y2, y1, y0): reversed into memory order, or with one
+ * byte shuffle into memory order and shifted right by 8 (zeroed top bytes). */
+static inline fi_vu fi_words_v(fi_vu x) { return (fi_vu)_mm512_shuffle_epi32((__m512i)x, (_MM_PERM_ENUM)0x1B); }
+
+static inline fi_vu fi_words_shr8_v(fi_vu x)
+{
+    /* byte 4j + i of the result (i = 0, 1, 2) is byte i + 1 of y_j = word 3 - j (source byte
+     * 13 - 4j + i); byte 4j + 3 is zero (index with the top bit set) */
+    const __m512i idx = _mm512_set4_epi32((int)0x80030201, (int)0x80070605, (int)0x800B0A09, (int)0x800F0E0D);
+    return (fi_vu)_mm512_shuffle_epi8((__m512i)x, idx);
 }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm512_sqrt_ps((__m512)x); }

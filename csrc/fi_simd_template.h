@@ -27,7 +27,8 @@
  *                                                                b when either is NaN)
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
- *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below)
+ *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below); the _RAW ones
+ *                            pick words 0, 2 (1, 3) of each block from the rounds' lane order
  * after defining the vector types with fi_simd_types.h.
  *
  * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks b, b + 1, ...
@@ -375,10 +376,11 @@ static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf ou
 static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
     fi_vu w[FI_NV];
-    vstream_next(vs, w);
-    for (int h = 0; h < FI_NV; h += 2) {
-        const fi_vu w0 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_EVEN32);
-        const fi_vu w1 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_ODD32);
+    vstream_next_raw(vs, w);
+#pragma GCC unroll 8
+    for (int h = 0; h < FI_NV; h += 2) { /* pairs interleaved: their long math chains overlap */
+        const fi_vu w0 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_EVEN32_RAW);
+        const fi_vu w1 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_ODD32_RAW);
         const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
         const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
         fi_vf cs, sn;
@@ -407,11 +409,11 @@ static inline void trunc_normal_from_u_n(const fi_vd *u, fi_vd *x, const int n, 
 static inline void step_trunc_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
     fi_vu w[FI_NV];
-    vstream_next(vs, w);
+    vstream_next_raw(vs, w);
     for (int g = 0; g < FI_NV; g += 2) {
         fi_vd u[4], x[4];
         for (int h = 0; h < 2; h++) {
-            const fi_vi kw = (fi_vi)(w[g + h] >> 8);
+            const fi_vi kw = (fi_vi)fi_words_shr8_v(w[g + h]);
             const fi_vi_half lo = __builtin_shufflevector(kw, kw, FI_IDX_LO_HALF32);
             const fi_vi_half hi = __builtin_shufflevector(kw, kw, FI_IDX_HI_HALF32);
             u[2 * h] = (__builtin_convertvector(lo, fi_vd) + 0.5) * 0x1.0p-24;

@@ -56,6 +56,7 @@ static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
     const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
                                          0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
+#pragma GCC unroll 9
     for (int r = 1; r < 10; r++) {
         const __m256i key = (__m256i)round_key[r];
         for (int h = 0; h < FI_NV; h++) {
@@ -79,6 +80,8 @@ static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm256_cvtps_ph((__m256)
 
 #define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14
 #define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15
+#define FI_IDX_EVEN32_RAW FI_IDX_EVEN32 /* the rounds leave memory order */
+#define FI_IDX_ODD32_RAW FI_IDX_ODD32
 #define FI_IDX_ILV_LO32 0, 8, 1, 9, 2, 10, 3, 11
 #define FI_IDX_ILV_HI32 4, 12, 5, 13, 6, 14, 7, 15
 #define FI_IDX_LO_HALF32 0, 1, 2, 3

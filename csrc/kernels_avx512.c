@@ -91,6 +91,8 @@ static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm512_cvtps_ph((__m512)
 
 #define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31
+#define FI_IDX_EVEN32_RAW 3, 1, 7, 5, 11, 9, 15, 13, 19, 17, 23, 21, 27, 25, 31, 29 /* (y3, y2, y1, y0) */
+#define FI_IDX_ODD32_RAW 2, 0, 6, 4, 10, 8, 14, 12, 18, 16, 22, 20, 26, 24, 30, 28
 #define FI_IDX_ILV_LO32 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23
 #define FI_IDX_ILV_HI32 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31
 #define FI_IDX_LO_HALF32 0, 1, 2, 3, 4, 5, 6, 7

@@ -1,5 +1,5 @@
 /* AVX-512 (F, BW, DQ, VL) instantiation of the SIMD kernels (fi_simd_template.h): 16 lanes
- * of 32 bits, 4 Philox blocks per vector. See kernels_avx2.c for the Philox round. */
+ * of 32 bits, 4 Philox blocks per vector; its three-instruction Philox round is below. */
 #include "fi_internal.h"
 #include "fi_simd_available.h"
 

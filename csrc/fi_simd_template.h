@@ -237,7 +237,8 @@ typedef struct fi_vstream {
     fi_vq r0;                            /* 64-bit lanes (x0 M0, 0, (x0 + 1) M0, 0, ...) */
     fi_vq r0_step;                       /* (G M0, 0, G M0, 0, ...) */
     fi_vu r0_const;                      /* per block as fi_philox_first_block lays it out */
-    fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out */
+    fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out
+                                            ([0] unused: round 0 goes through r0_const) */
 } fi_vstream;
 
 static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
@@ -300,7 +301,7 @@ typedef struct fi_vconst {
     fi_vd low64, scale64, bound64; /* float64: the same with k = w >> 11, scale = range * 2^-53 */
     /* whether the min can change a value: x is non-decreasing in k (scale >= 0, rounding is
      * monotonic), so none reaches high when the largest k's does not (the usual case:
-     * symmetric bounds like kaiming_uniform's); the loop is unswitched on it */
+     * symmetric bounds like kaiming_uniform's); tested once a step */
     int clamp32, clamp64;
     fi_vf mean32, std32;
     fi_vd mean64, std64;

@@ -27,6 +27,8 @@
  *                                                                b when either is NaN)
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
+ *   FI_HAVE_CVT_U64          1 if __builtin_convertvector of 64-bit integers to double is one
+ *                            instruction (exact below 2^53), else 0
  *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below); the _RAW ones
  *                            pick words 0, 2 (1, 3) of each block from the rounds' lane order
  * after defining the vector types with fi_simd_types.h.
@@ -70,10 +72,15 @@ static inline fi_vd u52_to_f64(fi_vq k)
     return (fi_vd)(k | UINT64_C(0x4330000000000000)) - 0x1.0p52;
 }
 
-/* k <= 2^53 to double, from two exact halves. */
+/* k <= 2^53 to double, from two exact halves, or one exact hardware conversion where the
+ * ISA has it (FI_HAVE_CVT_U64: AVX-512 DQ vcvtuqq2pd); both give k exactly. */
 static inline fi_vd u53_to_f64(fi_vq k)
 {
+#if FI_HAVE_CVT_U64
+    return __builtin_convertvector(k, fi_vd);
+#else
     return u52_to_f64(k >> 26) * 0x1.0p26 + u52_to_f64(k & ((UINT64_C(1) << 26) - 1));
+#endif
 }
 
 /* small signed integers (|e| < 2^51) to double */

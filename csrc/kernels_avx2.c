@@ -21,6 +21,7 @@
 #define FI_NV 8 /* independent Philox chains a step: measured best (docs/performance.md) */
 #endif
 #include "fi_simd_types.h"
+#define FI_HAVE_CVT_U64 0
 
 /* Philox4x32-10 rounds 1..9 on FI_NV vectors of two blocks each, in memory order
  * (x0 x1 x2 x3 | x0 x1 x2 x3), their rounds interleaved so the multiply chains overlap

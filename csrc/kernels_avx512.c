@@ -20,6 +20,7 @@
 #define FI_NV 8 /* independent Philox chains a step: measured best (docs/performance.md) */
 #endif
 #include "fi_simd_types.h"
+#define FI_HAVE_CVT_U64 1 /* vcvtuqq2pd (AVX-512 DQ) */
 
 /* Philox4x32-10 rounds 1..9 on FI_NV vectors of four blocks each, their rounds interleaved
  * so the multiply chains overlap (round 0 is fi_philox_first_v, see vstream in

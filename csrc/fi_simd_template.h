@@ -8,17 +8,32 @@
  * The including file defines, before including this header:
  *   FI_VBYTES                vector width in bytes (32 or 64)
  *   FI_ISA_NAME              token for kernel names (avx2, avx512)
- *   void fi_philox2_v(fi_vq ctr_a, fi_vq ctr_b, const fi_vu *round_keys, fi_vu out[2])
- *                            Philox4x32-10 on two vectors of FI_VBYTES/16 blocks each, laid
- *                            out as in memory (words 4b..4b+3 of each block)
+ *   FI_NV                    vectors per step (even): independent Philox chains
+ *   fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
+ *                            the state after round 0 (see vstream below) from r0 and the
+ *                            constant words c, in the layout fi_philox_rounds_v expects
+ *   void fi_philox_first_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t words[4])
+ *                            one block's lanes of c
+ *   void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_keys)
+ *                            rounds 1..9 of Philox4x32-10 on FI_NV vectors of FI_VBYTES/16
+ *                            blocks each, x left in the ISA's own lane order
+ *   fi_vu fi_words_v(fi_vu x), fi_vu fi_words_shr8_v(fi_vu x)
+ *                            x in memory order (words 4b..4b+3 of each block), and the same
+ *                            shifted right by 8 (the 24 bits of the float32 uniforms)
+ *   void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+ *                            one block's lanes of round_keys[round] (k0, k1: that round's key)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
+ *   fi_vf fi_vmin_f(fi_vf a, fi_vf b), fi_vd fi_vmin_d(...)      a < b ? a : b per lane (x86 min:
+ *                                                                b when either is NaN)
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
- *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below)
+ *   FI_HAVE_CVT_U64          1 if __builtin_convertvector of 64-bit integers to double is one
+ *                            instruction (exact below 2^53), else 0
+ *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below); the _RAW ones
+ *                            pick words 0, 2 (1, 3) of each block from the rounds' lane order
  * after defining the vector types with fi_simd_types.h.
  *
- * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks. Its counter is kept as
- * 64-bit lanes (b, s, b + 1, s, ...), so one 64-bit add advances every block with carry.
+ * Philox layout: a vector of G = FI_VBYTES / 16 consecutive blocks b, b + 1, ...
  */
 #ifndef FI_ISA_NAME
 #error "define FI_ISA_NAME before including fi_simd_template.h"
@@ -57,10 +72,15 @@ static inline fi_vd u52_to_f64(fi_vq k)
     return (fi_vd)(k | UINT64_C(0x4330000000000000)) - 0x1.0p52;
 }
 
-/* k <= 2^53 to double, from two exact halves. */
+/* k <= 2^53 to double, from two exact halves, or one exact hardware conversion where the
+ * ISA has it (FI_HAVE_CVT_U64: AVX-512 DQ vcvtuqq2pd); both give k exactly. */
 static inline fi_vd u53_to_f64(fi_vq k)
 {
+#if FI_HAVE_CVT_U64
+    return __builtin_convertvector(k, fi_vd);
+#else
     return u52_to_f64(k >> 26) * 0x1.0p26 + u52_to_f64(k & ((UINT64_C(1) << 26) - 1));
+#endif
 }
 
 /* small signed integers (|e| < 2^51) to double */
@@ -210,227 +230,342 @@ static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-b
 
 /* Philox stream of vectors: G consecutive blocks per vector ------------------------------- */
 
+/* Round 0 without a multiply. Block b of stream s has counter (x0, x1, x2, x3) =
+ * (b mod 2^32, b >> 32, s mod 2^32, s >> 32), and its first round gives
+ *   y0 = hi(M1 x2) ^ x1 ^ k0,  y1 = lo(M1 x2),  y2 = hi(M0 x0) ^ x3 ^ k1,  y3 = lo(M0 x0):
+ * within a run of blocks with the same x1 only the 64-bit product M0 x0 changes, and it grows
+ * by G M0 from one vector to the next. So the stream keeps r0 = (x0 M0, 0) per block as
+ * 64-bit lanes, advanced by one add, and the ISA's fi_philox_first_v places its halves and
+ * xors in the constant words (c0, c1, c2) = (y0, y1, x3 ^ k1): two instructions and an add
+ * instead of a multiply round. The kernels split a range at every multiple of 2^32 blocks
+ * (x1 changes there; 64 GiB of float32), so x0 + j never wraps within a run, except in the
+ * blocks of a last partial step beyond the range, whose values are dropped. */
 typedef struct fi_vstream {
-    fi_vq counter;                       /* 64-bit lanes (b, s, b + 1, s, ...) */
-    fi_vq step;                          /* (G, 0, G, 0, ...) */
-    fi_vu round_key[10];                 /* per block: (k0 + r W0, 0, k1 + r W1, 0) */
+    fi_vq r0;                            /* 64-bit lanes (x0 M0, 0, (x0 + 1) M0, 0, ...) */
+    fi_vq r0_step;                       /* (G M0, 0, G M0, 0, ...) */
+    fi_vu r0_const;                      /* per block as fi_philox_first_block lays it out */
+    fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out
+                                            ([0] unused: round 0 goes through r0_const) */
 } fi_vstream;
 
 static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
 {
-    uint64_t lanes[W64], step[W64];
-    const uint64_t stream = (uint64_t)c->stream[0] | ((uint64_t)c->stream[1] << 32);
+    const uint64_t m0 = UINT32_C(0xD2511F53), m1 = UINT32_C(0xCD9E8D57); /* FI_PHILOX_M0, M1 */
+    const uint64_t x0 = (uint32_t)block, p1 = m1 * c->stream[0];
+    const uint32_t x1 = (uint32_t)(block >> 32);
+    uint64_t r0[W64], r0_step[W64];
+    uint32_t words[W32];
     for (int j = 0; j < G; j++) {
-        lanes[2 * j] = block + (uint64_t)j;
-        lanes[2 * j + 1] = stream;
-        step[2 * j] = G;
-        step[2 * j + 1] = 0;
+        r0[2 * j] = (x0 + (uint64_t)j) * m0; /* x0 + j < 2^32 + 2^10, M0 < 0.83 * 2^32: no wrap */
+        r0[2 * j + 1] = 0;
+        r0_step[2 * j] = G * m0;
+        r0_step[2 * j + 1] = 0;
+        fi_philox_first_block((uint32_t)(p1 >> 32) ^ x1 ^ c->key[0], (uint32_t)p1, c->stream[1] ^ c->key[1],
+                              words + 4 * j);
     }
-    memcpy(&vs->counter, lanes, sizeof lanes);
-    memcpy(&vs->step, step, sizeof step);
+    memcpy(&vs->r0, r0, sizeof r0);
+    memcpy(&vs->r0_step, r0_step, sizeof r0_step);
+    memcpy(&vs->r0_const, words, sizeof words);
     uint32_t k0 = c->key[0], k1 = c->key[1];
     for (int r = 0; r < 10; r++) {
-        uint32_t words[W32];
-        for (int j = 0; j < G; j++) {
-            words[4 * j] = k0;
-            words[4 * j + 1] = 0;
-            words[4 * j + 2] = k1;
-            words[4 * j + 3] = 0;
-        }
+        for (int j = 0; j < G; j++)
+            fi_philox_key_block(k0, k1, r, words + 4 * j);
         memcpy(&vs->round_key[r], words, sizeof words);
         k0 += UINT32_C(0x9E3779B9); /* FI_PHILOX_W0 */
         k1 += UINT32_C(0xBB67AE85); /* FI_PHILOX_W1 */
     }
 }
 
-/* The next two vectors of words (2G blocks), computed with their rounds interleaved so the
- * two independent multiply chains overlap. */
-static inline void vstream_next2(fi_vstream *vs, fi_vu words[2])
+/* The next FI_NV vectors of words (FI_NV * G blocks), computed with their rounds interleaved
+ * so the independent multiply chains overlap, in the ISA's lane order (fi_words_v and
+ * fi_words_shr8_v put them in memory order). */
+static inline void vstream_next_raw(fi_vstream *vs, fi_vu words[FI_NV])
 {
-    const fi_vq second = vs->counter + vs->step;
-    fi_philox2_v(vs->counter, second, vs->round_key, words);
-    vs->counter = second + vs->step;
+    for (int h = 0; h < FI_NV; h++) {
+        words[h] = fi_philox_first_v(vs->r0, vs->r0_const);
+        vs->r0 += vs->r0_step;
+    }
+    fi_philox_rounds_v(words, vs->round_key);
 }
 
-/* Steps: each consumes two Philox vectors (2G blocks) and yields two output vectors ------- */
-
-static inline fi_vf uniform_f32_v(fi_vu w, const fi_call *c)
+/* The same in memory order */
+static inline void vstream_next(fi_vstream *vs, fi_vu words[FI_NV])
 {
-    const fi_vf u = __builtin_convertvector((fi_vi)(w >> 8), fi_vf) * 0x1.0p-24f;
-    const fi_vf x = c->low32 + c->range32 * u;
-    const fi_vi clamp = (x >= c->high32) & (c->range32 > 0.0f ? -1 : 0);
-    return vsel_f(clamp, (fi_vf){0} + c->below_high32, x);
+    vstream_next_raw(vs, words);
+    for (int h = 0; h < FI_NV; h++)
+        words[h] = fi_words_v(words[h]);
 }
 
-static inline void step_uniform_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+/* Per-call constants, broadcast once before a kernel's loop into a local that stays in
+ * registers (read through the fi_call pointer, they were reloaded at every step, since the
+ * output stores might alias the call). A kernel uses a few fields; the others are dead code
+ * after inlining. */
+typedef struct fi_vconst {
+    /* uniform float32: x = low + scale * k, k = w >> 8 and scale = range * 2^-24 (exact, see
+     * vconst_init), then min(bound, x): bound = the largest float below high when low < high
+     * (for x < high, x <= bound; x >= high gives bound, as the scalar clamp), else +inf */
+    fi_vf low32, scale32, bound32;
+    fi_vd low64, scale64, bound64; /* float64: the same with k = w >> 11, scale = range * 2^-53 */
+    /* whether the min can change a value: x is non-decreasing in k (scale >= 0, rounding is
+     * monotonic), so none reaches high when the largest k's does not (the usual case:
+     * symmetric bounds like kaiming_uniform's); tested once a step */
+    int clamp32, clamp64;
+    fi_vf mean32, std32;
+    fi_vd mean64, std64;
+    fi_vd tn_pa, tn_mass, tn_sign, tn_a, tn_b;
+} fi_vconst;
+
+/* Broadcasts that keep the sign of zero (adding the scalar to a zero vector would turn a
+ * -0.0 parameter into +0.0). */
+static inline fi_vf bcast_f(float x)
 {
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    out[0] = uniform_f32_v(w[0], c);
-    out[1] = uniform_f32_v(w[1], c);
+    fi_vf v;
+    for (int j = 0; j < W32; j++)
+        v[j] = x;
+    return v;
 }
 
-static inline void step_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+static inline fi_vd bcast_d(double x)
 {
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    const fi_vu w0 = __builtin_shufflevector(w[0], w[1], FI_IDX_EVEN32);
-    const fi_vu w1 = __builtin_shufflevector(w[0], w[1], FI_IDX_ODD32);
-    const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
-    const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
-    fi_vf cs, sn;
-    v_sincos_turn_f32(w1 >> 8, &cs, &sn);
-    const fi_vf z0 = c->mean32 + c->std32 * (r * cs);
-    const fi_vf z1 = c->mean32 + c->std32 * (r * sn);
-    out[0] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO32);
-    out[1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI32);
+    fi_vd v;
+    for (int j = 0; j < W64; j++)
+        v[j] = x;
+    return v;
+}
+
+/* 0 when this call's parameters need the scalar kernel: a uniform range so small that
+ * range * 2^-24 (2^-53) is not exact, below about 2^-102 (2^-969). Otherwise
+ * (range * 2^-24) * k rounds the same real number range * (k * 2^-24) as the scalar code. */
+static inline int vconst_init(fi_vconst *k, const fi_call *c, int dist, int dtype)
+{
+    const float scale32 = c->range32 * 0x1.0p-24f;
+    const double scale64 = c->range64 * 0x1.0p-53;
+    k->low32 = bcast_f(c->low32);
+    k->scale32 = bcast_f(scale32);
+    k->bound32 = bcast_f((c->range32 > 0.0f ? c->below_high32 : __builtin_inff()));
+    k->low64 = bcast_d(c->low64);
+    k->scale64 = bcast_d(scale64);
+    k->bound64 = bcast_d((c->range64 > 0.0 ? c->below_high64 : __builtin_inf()));
+    k->mean32 = bcast_f(c->mean32);
+    k->std32 = bcast_f(c->std32);
+    k->mean64 = bcast_d(c->mean64);
+    k->std64 = bcast_d(c->std64);
+    k->tn_pa = bcast_d(c->tn_pa);
+    k->tn_mass = bcast_d(c->tn_mass);
+    k->tn_sign = bcast_d(c->tn_sign);
+    k->tn_a = bcast_d(c->tn_a);
+    k->tn_b = bcast_d(c->tn_b);
+    k->clamp32 = c->range32 > 0.0f && c->low32 + scale32 * 16777215.0f >= c->high32;
+    k->clamp64 = c->range64 > 0.0 && c->low64 + scale64 * 9007199254740991.0 >= c->high64;
+    if (dist != FI_DIST_UNIFORM)
+        return 1;
+    if (dtype == FI_FLOAT64)
+        return scale64 * 0x1.0p53 == c->range64;
+    return scale32 * 0x1.0p24f == c->range32;
+}
+
+/* Steps: each consumes FI_NV Philox vectors (FI_NV * G blocks) and yields FI_NV output
+ * vectors ------------------------------------------------------------------------------ */
+
+static inline fi_vf uniform_f32_v(fi_vu w_shr8, const fi_vconst *k)
+{
+    const fi_vf x = k->low32 + k->scale32 * __builtin_convertvector((fi_vi)w_shr8, fi_vf);
+    return k->clamp32 ? fi_vmin_f(k->bound32, x) : x;
+}
+
+static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
+{
+    fi_vu w[FI_NV];
+    vstream_next_raw(vs, w);
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = uniform_f32_v(fi_words_shr8_v(w[h]), k);
+}
+
+static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
+{
+    fi_vu w[FI_NV];
+    vstream_next_raw(vs, w);
+#pragma GCC unroll 8
+    for (int h = 0; h < FI_NV; h += 2) { /* pairs interleaved: their long math chains overlap */
+        const fi_vu w0 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_EVEN32_RAW);
+        const fi_vu w1 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_ODD32_RAW);
+        const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
+        const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
+        fi_vf cs, sn;
+        v_sincos_turn_f32(w1 >> 8, &cs, &sn);
+        const fi_vf z0 = k->mean32 + k->std32 * (r * cs);
+        const fi_vf z1 = k->mean32 + k->std32 * (r * sn);
+        out[h] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO32);
+        out[h + 1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI32);
+    }
 }
 
 /* x = clamp(mean + std * sign * ppf(pa + u * mass), a, b) on n vectors of uniforms */
-static inline void trunc_normal_from_u_n(const fi_vd *u, fi_vd *x, const int n, const fi_call *c)
+static inline void trunc_normal_from_u_n(const fi_vd *u, fi_vd *x, const int n, const fi_vconst *k)
 {
     fi_vd p[FI_PPF_MAX], z[FI_PPF_MAX];
     for (int h = 0; h < n; h++)
-        p[h] = c->tn_pa + u[h] * c->tn_mass;
+        p[h] = k->tn_pa + u[h] * k->tn_mass;
     v_norm_ppf_n(p, z, n);
     for (int h = 0; h < n; h++) {
-        fi_vd v = c->mean64 + c->std64 * (c->tn_sign * z[h]);
-        v = vsel_d(v < c->tn_a, (fi_vd){0} + c->tn_a, v);
-        x[h] = vsel_d(v > c->tn_b, (fi_vd){0} + c->tn_b, v);
+        fi_vd v = k->mean64 + k->std64 * (k->tn_sign * z[h]);
+        v = vsel_d(v < k->tn_a, k->tn_a, v);
+        x[h] = vsel_d(v > k->tn_b, k->tn_b, v);
     }
 }
 
-static inline void step_trunc_normal_f32(fi_vstream *vs, const fi_call *c, fi_vf out[2])
+static inline void step_trunc_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    fi_vd u[4], x[4];
-    for (int h = 0; h < 2; h++) {
-        const fi_vi k = (fi_vi)(w[h] >> 8);
-        const fi_vi_half lo = __builtin_shufflevector(k, k, FI_IDX_LO_HALF32);
-        const fi_vi_half hi = __builtin_shufflevector(k, k, FI_IDX_HI_HALF32);
-        u[2 * h] = (__builtin_convertvector(lo, fi_vd) + 0.5) * 0x1.0p-24;
-        u[2 * h + 1] = (__builtin_convertvector(hi, fi_vd) + 0.5) * 0x1.0p-24;
+    fi_vu w[FI_NV];
+    vstream_next_raw(vs, w);
+    for (int g = 0; g < FI_NV; g += 2) {
+        fi_vd u[4], x[4];
+        for (int h = 0; h < 2; h++) {
+            const fi_vi kw = (fi_vi)fi_words_shr8_v(w[g + h]);
+            const fi_vi_half lo = __builtin_shufflevector(kw, kw, FI_IDX_LO_HALF32);
+            const fi_vi_half hi = __builtin_shufflevector(kw, kw, FI_IDX_HI_HALF32);
+            u[2 * h] = (__builtin_convertvector(lo, fi_vd) + 0.5) * 0x1.0p-24;
+            u[2 * h + 1] = (__builtin_convertvector(hi, fi_vd) + 0.5) * 0x1.0p-24;
+        }
+        trunc_normal_from_u_n(u, x, 4, k);
+        for (int h = 0; h < 2; h++) {
+            const fi_vf_half lo = __builtin_convertvector(x[2 * h], fi_vf_half);
+            const fi_vf_half hi = __builtin_convertvector(x[2 * h + 1], fi_vf_half);
+            out[g + h] = __builtin_shufflevector(lo, hi, FI_IDX_CONCAT32);
+        }
     }
-    trunc_normal_from_u_n(u, x, 4, c);
-    for (int h = 0; h < 2; h++) {
-        const fi_vf_half lo = __builtin_convertvector(x[2 * h], fi_vf_half);
-        const fi_vf_half hi = __builtin_convertvector(x[2 * h + 1], fi_vf_half);
-        out[h] = __builtin_shufflevector(lo, hi, FI_IDX_CONCAT32);
+}
+
+static inline void step_bits_u32(fi_vstream *vs, const fi_vconst *k, fi_vu out[FI_NV])
+{
+    (void)k;
+    vstream_next(vs, out);
+}
+
+static inline fi_vd uniform_f64_v(fi_vq w, const fi_vconst *k)
+{
+    const fi_vd x = k->low64 + k->scale64 * u53_to_f64(w >> 11);
+    return k->clamp64 ? fi_vmin_d(k->bound64, x) : x;
+}
+
+static inline void step_uniform_f64(fi_vstream *vs, const fi_vconst *k, fi_vd out[FI_NV])
+{
+    fi_vu w[FI_NV];
+    vstream_next(vs, w);
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = uniform_f64_v((fi_vq)w[h], k);
+}
+
+static inline void step_normal_f64(fi_vstream *vs, const fi_vconst *k, fi_vd out[FI_NV])
+{
+    fi_vu w[FI_NV];
+    vstream_next(vs, w);
+    for (int h = 0; h < FI_NV; h += 2) {
+        const fi_vq wa = (fi_vq)w[h], wb = (fi_vq)w[h + 1];
+        const fi_vq w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN64);
+        const fi_vq w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD64);
+        const fi_vd u1 = u53_to_f64((w0 >> 11) + 1u) * 0x1.0p-53;
+        const fi_vd r = fi_vsqrt_d(-2.0 * v_log_f64(u1));
+        fi_vd cs, sn;
+        v_sincos_turn_f64(w1 >> 11, &cs, &sn);
+        const fi_vd z0 = k->mean64 + k->std64 * (r * cs);
+        const fi_vd z1 = k->mean64 + k->std64 * (r * sn);
+        out[h] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO64);
+        out[h + 1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI64);
     }
 }
 
-static inline void step_bits_u32(fi_vstream *vs, const fi_call *c, fi_vu out[2])
+static inline void step_trunc_normal_f64(fi_vstream *vs, const fi_vconst *k, fi_vd out[FI_NV])
 {
-    (void)c;
-    vstream_next2(vs, out);
+    fi_vu w[FI_NV];
+    vstream_next(vs, w);
+    for (int g = 0; g < FI_NV; g += 2) {
+        fi_vd u[2];
+        for (int h = 0; h < 2; h++)
+            u[h] = (u52_to_f64((fi_vq)w[g + h] >> 12) + 0.5) * 0x1.0p-52;
+        trunc_normal_from_u_n(u, out + g, 2, k);
+    }
 }
 
-static inline fi_vd uniform_f64_v(fi_vq w, const fi_call *c)
+static inline void step_bits_u64(fi_vstream *vs, const fi_vconst *k, fi_vq out[FI_NV])
 {
-    const fi_vd u = u53_to_f64(w >> 11) * 0x1.0p-53;
-    const fi_vd x = c->low64 + c->range64 * u;
-    const fi_vl clamp = (x >= c->high64) & (c->range64 > 0.0 ? -1 : 0);
-    return vsel_d(clamp, (fi_vd){0} + c->below_high64, x);
+    (void)k;
+    fi_vu w[FI_NV];
+    vstream_next(vs, w);
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = (fi_vq)w[h];
 }
 
-static inline void step_uniform_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
-{
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    out[0] = uniform_f64_v((fi_vq)w[0], c);
-    out[1] = uniform_f64_v((fi_vq)w[1], c);
-}
-
-static inline void step_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
-{
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    const fi_vq wa = (fi_vq)w[0], wb = (fi_vq)w[1];
-    const fi_vq w0 = __builtin_shufflevector(wa, wb, FI_IDX_EVEN64);
-    const fi_vq w1 = __builtin_shufflevector(wa, wb, FI_IDX_ODD64);
-    const fi_vd u1 = u53_to_f64((w0 >> 11) + 1u) * 0x1.0p-53;
-    const fi_vd r = fi_vsqrt_d(-2.0 * v_log_f64(u1));
-    fi_vd cs, sn;
-    v_sincos_turn_f64(w1 >> 11, &cs, &sn);
-    const fi_vd z0 = c->mean64 + c->std64 * (r * cs);
-    const fi_vd z1 = c->mean64 + c->std64 * (r * sn);
-    out[0] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO64);
-    out[1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI64);
-}
-
-static inline void step_trunc_normal_f64(fi_vstream *vs, const fi_call *c, fi_vd out[2])
-{
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    fi_vd u[2];
-    for (int h = 0; h < 2; h++)
-        u[h] = (u52_to_f64((fi_vq)w[h] >> 12) + 0.5) * 0x1.0p-52;
-    trunc_normal_from_u_n(u, out, 2, c);
-}
-
-static inline void step_bits_u64(fi_vstream *vs, const fi_call *c, fi_vq out[2])
-{
-    (void)c;
-    fi_vu w[2];
-    vstream_next2(vs, w);
-    out[0] = (fi_vq)w[0];
-    out[1] = (fi_vq)w[1];
-}
-
-/* Stores: two vectors to (possibly unaligned) memory. Ordinary stores: non-temporal ones
+/* Stores: one vector to (possibly unaligned) memory. Ordinary stores: non-temporal ones
  * measured no faster here, even for 512 MiB buffers, since the kernels are compute-bound
  * (docs/performance.md). -------------------------------------------------------------- */
 
-static inline void store_f32(float *dst, const fi_vf v[2]) { memcpy(dst, v, 2 * sizeof(fi_vf)); }
-static inline void store_u32(uint32_t *dst, const fi_vu v[2]) { memcpy(dst, v, 2 * sizeof(fi_vu)); }
-static inline void store_f64(double *dst, const fi_vd v[2]) { memcpy(dst, v, 2 * sizeof(fi_vd)); }
-static inline void store_u64(uint64_t *dst, const fi_vq v[2]) { memcpy(dst, v, 2 * sizeof(fi_vq)); }
+static inline void store_f32(float *dst, fi_vf v) { memcpy(dst, &v, sizeof v); }
+static inline void store_u32(uint32_t *dst, fi_vu v) { memcpy(dst, &v, sizeof v); }
+static inline void store_f64(double *dst, fi_vd v) { memcpy(dst, &v, sizeof v); }
+static inline void store_u64(uint64_t *dst, fi_vq v) { memcpy(dst, &v, sizeof v); }
 
-static inline void store_bf16(uint16_t *dst, const fi_vf v[2])
+static inline void store_bf16(uint16_t *dst, fi_vf v)
 {
-    for (int h = 0; h < 2; h++) {
-        const fi_vh narrow = __builtin_convertvector(v_f32_to_bf16_bits(v[h]), fi_vh);
-        memcpy(dst + h * W32, &narrow, sizeof narrow);
-    }
+    const fi_vh narrow = __builtin_convertvector(v_f32_to_bf16_bits(v), fi_vh);
+    memcpy(dst, &narrow, sizeof narrow);
 }
 
 /* float16 stores use the hardware conversion (F16C / AVX-512 vcvtps2ph, round to nearest
  * even): the same bits as fi_f32_to_f16 for every non-NaN value, and the kernels never
  * produce NaN (their parameters are finite). */
-static inline void store_f16(uint16_t *dst, const fi_vf v[2])
+static inline void store_f16(uint16_t *dst, fi_vf v)
 {
-    for (int h = 0; h < 2; h++) {
-        const fi_vh narrow = fi_cvt_f16(v[h]);
-        memcpy(dst + h * W32, &narrow, sizeof narrow);
-    }
+    const fi_vh narrow = fi_cvt_f16(v);
+    memcpy(dst, &narrow, sizeof narrow);
 }
 
-/* Kernels: scalar head up to a block boundary, vector steps, scalar tail ------------------ */
+/* Kernels: scalar head up to a block boundary, vector steps, then the last partial step
+ * computed whole into a local buffer and copied (FI_NV vectors a step leave up to
+ * FI_NV * G * per_block - 1 elements, too many for the scalar kernel, which is 3-7x slower).
+ * A vector holds G * per_block elements; a step makes FI_NV vectors. */
 
 #define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype)      \
     static void FI_K(kname)(void *out, uint64_t count, uint64_t first, const fi_call *call)    \
     {                                                                                          \
         Tout *dst = out;                                                                       \
         const fi_kernel scalar = fi_table_scalar.kernel[dist][scalar_dtype];                   \
-        const uint64_t step_elements = (uint64_t)(2 * G * (per_block));                        \
+        fi_vconst k;                                                                           \
+        if (!vconst_init(&k, call, dist, scalar_dtype)) {                                      \
+            scalar(dst, count, first, call);                                                   \
+            return;                                                                            \
+        }                                                                                      \
+        enum { vector_elements = G * (per_block), step_elements = FI_NV * vector_elements };   \
         uint64_t i = ((per_block) - first % (per_block)) % (per_block);                        \
         if (i > count)                                                                         \
             i = count;                                                                         \
         if (i > 0)                                                                             \
             scalar(dst, i, first, call);                                                       \
-        if (count - i >= step_elements) {                                                      \
-            fi_vstream vs;                                                                     \
-            vstream_init(&vs, call, (first + i) / (per_block));                                \
-            Tvec values[2];                                                                    \
-            do {                                                                               \
-                step(&vs, call, values);                                                       \
-                store(dst + i, values);                                                        \
-                i += step_elements;                                                            \
-            } while (count - i >= step_elements);                                              \
+        if (i == count)                                                                        \
+            return;                                                                            \
+        const uint64_t block = (first + i) / (per_block), last_block = (first + count - 1) / (per_block); \
+        if ((block >> 32) != (last_block >> 32)) { /* split at the next multiple of 2^32 blocks */ \
+            const uint64_t part = (((block >> 32) + 1) << 32) * (per_block) - (first + i);           \
+            FI_K(kname)(dst + i, part, first + i, call);                                           \
+            FI_K(kname)(dst + i + part, count - i - part, first + i + part, call);                 \
+            return;                                                                            \
         }                                                                                      \
-        if (i < count)                                                                         \
-            scalar(dst + i, count - i, first + i, call);                                       \
+        fi_vstream vs;                                                                         \
+        vstream_init(&vs, call, block);                                                        \
+        Tvec values[FI_NV];                                                                    \
+        while (count - i >= step_elements) {                                                   \
+            step(&vs, &k, values);                                                             \
+            for (int h = 0; h < FI_NV; h++)                                                    \
+                store(dst + i + (uint64_t)h * vector_elements, values[h]);                     \
+            i += step_elements;                                                                \
+        }                                                                                      \
+        if (i < count) {                                                                       \
+            Tout last[step_elements];                                                          \
+            step(&vs, &k, values);                                                             \
+            for (int h = 0; h < FI_NV; h++)                                                    \
+                store(last + h * vector_elements, values[h]);                                  \
+            memcpy(dst + i, last, (size_t)(count - i) * sizeof(Tout));                         \
+        }                                                                                      \
     }
 
 FI_DEFINE_SIMD_KERNEL(bits_u32, uint32_t, fi_vu, 4, step_bits_u32, store_u32, FI_DIST_BITS, FI_UINT32)

@@ -17,35 +17,72 @@
 
 #define FI_VBYTES 32
 #define FI_ISA_NAME avx2
+#ifndef FI_NV
+#define FI_NV 8 /* independent Philox chains a step: measured best (docs/performance.md) */
+#endif
 #include "fi_simd_types.h"
+#define FI_HAVE_CVT_U64 0
 
-/* Philox4x32-10 on two vectors of two blocks each, in memory order (x0 x1 x2 x3 | x0 x1 x2 x3),
- * their rounds interleaved so the two multiply chains overlap. In each round
+/* Philox4x32-10 rounds 1..9 on FI_NV vectors of two blocks each, in memory order
+ * (x0 x1 x2 x3 | x0 x1 x2 x3), their rounds interleaved so the multiply chains overlap
+ * (round 0 is fi_philox_first_v, see vstream in fi_simd_template.h). In each round
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
-static inline void fi_philox2_v(fi_vq counter_a, fi_vq counter_b, const fi_vu *round_key, fi_vu out[2])
+static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+{
+    (void)round; /* every round: (k0, 0, k1, 0) */
+    words[0] = k0;
+    words[1] = 0;
+    words[2] = k1;
+    words[3] = 0;
+}
+
+/* Round 0 (see vstream in fi_simd_template.h): r0 = (lo(M0 x0), hi(M0 x0), 0, 0) per block is
+ * shuffled to (0, 0, hi, lo) and xored with (c0, c1, c2, 0) = (y0, y1, x3 ^ k1, 0). */
+static inline void fi_philox_first_block(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t words[4])
+{
+    words[0] = c0;
+    words[1] = c1;
+    words[2] = c2;
+    words[3] = 0;
+}
+
+static inline fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
+{
+    return (fi_vu)_mm256_xor_si256(_mm256_shuffle_epi32((__m256i)r0, 0x1E), (__m256i)c);
+}
+
+static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
     const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
                                          0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
-    __m256i a = (__m256i)counter_a, b = (__m256i)counter_b;
-    for (int r = 0; r < 10; r++) {
+#pragma GCC unroll 9
+    for (int r = 1; r < 10; r++) {
         const __m256i key = (__m256i)round_key[r];
-        const __m256i pa = _mm256_mul_epu32(a, mul), pb = _mm256_mul_epu32(b, mul);
-        a = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pa, 0x1B), _mm256_srli_epi64(a, 32)), key);
-        b = _mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(pb, 0x1B), _mm256_srli_epi64(b, 32)), key);
+        for (int h = 0; h < FI_NV; h++) {
+            const __m256i p = _mm256_mul_epu32((__m256i)x[h], mul);
+            x[h] = (fi_vu)_mm256_xor_si256(_mm256_xor_si256(_mm256_shuffle_epi32(p, 0x1B),
+                                                            _mm256_srli_epi64((__m256i)x[h], 32)), key);
+        }
     }
-    out[0] = (fi_vu)a;
-    out[1] = (fi_vu)b;
 }
+
+/* The rounds leave memory order. */
+static inline fi_vu fi_words_v(fi_vu x) { return x; }
+static inline fi_vu fi_words_shr8_v(fi_vu x) { return x >> 8; }
 
 static inline fi_vf fi_vsqrt_f(fi_vf x) { return (fi_vf)_mm256_sqrt_ps((__m256)x); }
 static inline fi_vd fi_vsqrt_d(fi_vd x) { return (fi_vd)_mm256_sqrt_pd((__m256d)x); }
+static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm256_min_ps((__m256)a, (__m256)b); }
+static inline fi_vd fi_vmin_d(fi_vd a, fi_vd b) { return (fi_vd)_mm256_min_pd((__m256d)a, (__m256d)b); }
 static inline int fi_any_l(fi_vl mask) { return _mm256_movemask_pd((__m256d)mask) != 0; }
 static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm256_cvtps_ph((__m256)x, _MM_FROUND_TO_NEAREST_INT); }
 
 #define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14
 #define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15
+#define FI_IDX_EVEN32_RAW FI_IDX_EVEN32 /* the rounds leave memory order */
+#define FI_IDX_ODD32_RAW FI_IDX_ODD32
 #define FI_IDX_ILV_LO32 0, 8, 1, 9, 2, 10, 3, 11
 #define FI_IDX_ILV_HI32 4, 12, 5, 13, 6, 14, 7, 15
 #define FI_IDX_LO_HALF32 0, 1, 2, 3

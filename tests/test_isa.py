@@ -14,7 +14,9 @@ from conftest import BACKENDS, DISTRIBUTIONS, FLOAT_DTYPES, bits, np_dtype
 pytestmark = pytest.mark.skipif("c" not in BACKENDS, reason="the C extension is not built")
 
 SIZES = [0, 1, 3, 5, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 129, 1023, (1 << 16) + 3]
-OFFSETS = [0, 1, 2, 3, 5, 7, (1 << 33) + 1]
+# The last two straddle the 2^32-block carry of the counter (2^34 32-bit words), where the SIMD
+# kernels split a range: at element 2^34 - 5 for one word per element, 2^33 - 3 for two.
+OFFSETS = [0, 1, 2, 3, 5, 7, (1 << 33) + 1, (1 << 34) - 5, (1 << 33) - 3]
 CASES = [(d, t) for d in sorted(DISTRIBUTIONS) for t in FLOAT_DTYPES] + [("bits", "uint32"), ("bits", "uint64")]
 
 

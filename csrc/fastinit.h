@@ -34,8 +34,7 @@ typedef enum fi_status {
     FI_E_PARAM = -2,  /* a distribution parameter is out of its domain */
     FI_E_RANGE = -3,  /* offset + count exceeds 2^64 */
     FI_E_NULL = -4,   /* NULL buffer with a nonzero count */
-    FI_E_ISA = -5,    /* unknown or unsupported instruction set */
-    FI_E_ALIGN = -6   /* buffer address not a multiple of the element size */
+    FI_E_ISA = -5     /* unknown or unsupported instruction set */
 } fi_status;
 
 /* Raw generator words: uint32 element i is word i; uint64 element i is words 2i (low) and 2i+1. */

@@ -382,36 +382,37 @@ static inline void step_bits_u64(fi_vstream *vs, const fi_call *c, fi_vq out[2])
  * measured no faster here, even for 512 MiB buffers, since the kernels are compute-bound
  * (docs/performance.md). -------------------------------------------------------------- */
 
-static inline void store_f32(float *dst, const fi_vf v[2]) { memcpy(dst, v, 2 * sizeof(fi_vf)); }
-static inline void store_u32(uint32_t *dst, const fi_vu v[2]) { memcpy(dst, v, 2 * sizeof(fi_vu)); }
-static inline void store_f64(double *dst, const fi_vd v[2]) { memcpy(dst, v, 2 * sizeof(fi_vd)); }
-static inline void store_u64(uint64_t *dst, const fi_vq v[2]) { memcpy(dst, v, 2 * sizeof(fi_vq)); }
+static inline void store_f32(unsigned char *dst, const fi_vf v[2]) { memcpy(dst, v, 2 * sizeof(fi_vf)); }
+static inline void store_u32(unsigned char *dst, const fi_vu v[2]) { memcpy(dst, v, 2 * sizeof(fi_vu)); }
+static inline void store_f64(unsigned char *dst, const fi_vd v[2]) { memcpy(dst, v, 2 * sizeof(fi_vd)); }
+static inline void store_u64(unsigned char *dst, const fi_vq v[2]) { memcpy(dst, v, 2 * sizeof(fi_vq)); }
 
-static inline void store_bf16(uint16_t *dst, const fi_vf v[2])
+static inline void store_bf16(unsigned char *dst, const fi_vf v[2])
 {
     for (int h = 0; h < 2; h++) {
         const fi_vh narrow = __builtin_convertvector(v_f32_to_bf16_bits(v[h]), fi_vh);
-        memcpy(dst + h * W32, &narrow, sizeof narrow);
+        memcpy(dst + h * sizeof narrow, &narrow, sizeof narrow);
     }
 }
 
 /* float16 stores use the hardware conversion (F16C / AVX-512 vcvtps2ph, round to nearest
  * even): the same bits as fi_f32_to_f16 for every non-NaN value, and the kernels never
  * produce NaN (their parameters are finite). */
-static inline void store_f16(uint16_t *dst, const fi_vf v[2])
+static inline void store_f16(unsigned char *dst, const fi_vf v[2])
 {
     for (int h = 0; h < 2; h++) {
         const fi_vh narrow = fi_cvt_f16(v[h]);
-        memcpy(dst + h * W32, &narrow, sizeof narrow);
+        memcpy(dst + h * sizeof narrow, &narrow, sizeof narrow);
     }
 }
 
-/* Kernels: scalar head up to a block boundary, vector steps, scalar tail ------------------ */
+/* Kernels: scalar head up to a block boundary, vector steps, scalar tail. The buffer is
+ * addressed in bytes (never through a Tout *): it may be unaligned for Tout. --------------- */
 
 #define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype)      \
     static void FI_K(kname)(void *out, uint64_t count, uint64_t first, const fi_call *call)    \
     {                                                                                          \
-        Tout *dst = out;                                                                       \
+        unsigned char *dst = out;                                                              \
         const fi_kernel scalar = fi_table_scalar.kernel[dist][scalar_dtype];                   \
         const uint64_t step_elements = (uint64_t)(2 * G * (per_block));                        \
         uint64_t i = ((per_block) - first % (per_block)) % (per_block);                        \
@@ -425,12 +426,12 @@ static inline void store_f16(uint16_t *dst, const fi_vf v[2])
             Tvec values[2];                                                                    \
             do {                                                                               \
                 step(&vs, call, values);                                                       \
-                store(dst + i, values);                                                        \
+                store(dst + i * sizeof(Tout), values);                                         \
                 i += step_elements;                                                            \
             } while (count - i >= step_elements);                                              \
         }                                                                                      \
         if (i < count)                                                                         \
-            scalar(dst + i, count - i, first + i, call);                                       \
+            scalar(dst + i * sizeof(Tout), count - i, first + i, call);                        \
     }
 
 FI_DEFINE_SIMD_KERNEL(bits_u32, uint32_t, fi_vu, 4, step_bits_u32, store_u32, FI_DIST_BITS, FI_UINT32)

@@ -116,9 +116,8 @@ def _dtype_code(dtype: np.dtype) -> int | None:
 def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
     """Check that buf is writable, C-contiguous and of an allowed dtype."""
     if type(buf) is RawBuffer:
-        flags = buf.arr.flags
-        if buf.code not in allowed or not flags.writeable or not flags.c_contiguous or not flags.aligned:
-            raise ValueError("internal: RawBuffer of the wrong dtype, read-only, not contiguous or not aligned")
+        if buf.code not in allowed or not buf.arr.flags.writeable or not buf.arr.flags.c_contiguous:
+            raise ValueError("internal: RawBuffer of the wrong dtype, read-only or not contiguous")
         return _Target(buf.arr, buf.code)
     if isinstance(buf, np.ndarray):
         arr = buf
@@ -142,11 +141,6 @@ def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
         raise ValueError(
             f"buf must be C-contiguous (got strides {arr.strides} for shape {arr.shape}); "
             "fill a contiguous array and copy it, or pass np.ascontiguousarray(...)"
-        )
-    if not flags.aligned:  # e.g. np.frombuffer(..., offset=1): the C kernels need aligned elements
-        raise ValueError(
-            f"buf is not aligned: its address is not a multiple of its {arr.dtype.itemsize}-byte element "
-            "size; fill an aligned array (np.empty) and copy it"
         )
     return _Target(arr, code)  # type: ignore[arg-type]
 

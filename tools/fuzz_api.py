@@ -345,12 +345,7 @@ class Buffer:
             arr = arr.T
         elif kind == 2:
             arr.flags.writeable = False
-        elif kind == 5 and self.ok:
-            arr = arr.view(arr.dtype.newbyteorder())  # non-native byte order
-        # a fill must refuse anything but this (README "Errors")
-        flags = arr.flags
-        self.ok = self.ok and flags.c_contiguous and flags.writeable and flags.aligned and arr.dtype.isnative
-        if kind == 3:
+        elif kind == 3:
             try:
                 arr = memoryview(arr)
             except (ValueError, TypeError):  # e.g. bfloat16 has no buffer format
@@ -358,6 +353,10 @@ class Buffer:
         elif kind == 4:
             arr = memoryview(r.map)[PAGE + start:PAGE + start + nbytes]  # raw bytes: dtype uint8
             self.ok = False
+        elif kind == 5 and self.ok:
+            arr = arr.view(arr.dtype.newbyteorder())  # non-native byte order
+        if isinstance(arr, np.ndarray):  # a fill must refuse anything but this (README "Errors")
+            self.ok = self.ok and arr.flags.c_contiguous and arr.flags.writeable and arr.dtype.isnative
         self.arr = arr
         self.dtype = dtype
 

@@ -78,7 +78,7 @@ cd "$work"
 
 # The sanitizer must really be live in this process: a deliberate 1-byte overflow of a malloc'd
 # buffer has to be caught, and fastinit has to import from the instrumented copy.
-if "$python" -c "import ctypes; b = ctypes.create_string_buffer(64); ctypes.memset(b, 0, 65)" \
+if ("$python" -c "import ctypes; b = ctypes.create_string_buffer(64); ctypes.memset(b, 0, 65)") \
      >/dev/null 2>"$work/probe.log"; then
   echo "sanitize.sh: ASan did not catch a deliberate overflow: the runtime is not active" >&2
   exit 1

@@ -2,7 +2,8 @@
 
 FASTINIT_PURE_PYTHON=1 skips the extension: fastinit then runs on its pure-NumPy backend
 (same bits, slower). Without that variable a failing compile is an error, never a silent
-fallback.
+fallback. FASTINIT_SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer, for
+tools/sanitize.sh only (the result needs libasan preloaded; see docs/hardening.md).
 """
 import os
 import platform
@@ -13,6 +14,7 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 PURE_PYTHON = os.environ.get("FASTINIT_PURE_PYTHON", "") not in ("", "0")
+SANITIZE = os.environ.get("FASTINIT_SANITIZE", "") not in ("", "0")
 
 # -ffp-contract=off: no fused multiply-add, so C rounds exactly like the NumPy backend.
 # -fno-fast-math: these flags come after CFLAGS from the environment and Python's build
@@ -25,13 +27,25 @@ GCC_FLAGS = ["-O3", "-fno-fast-math", "-ffp-contract=off", "-fno-strict-aliasing
 if platform.machine().lower() in ("i386", "i486", "i586", "i686", "x86"):
     GCC_FLAGS += ["-msse2", "-mfpmath=sse"]
 MSVC_FLAGS = ["/O2", "/fp:precise"]
+# FASTINIT_SANITIZE=1 (GCC/clang only): the same flags plus ASan and UBSan, with debug info and
+# frame pointers for readable reports, and every UBSan finding fatal (not just printed).
+# float-cast-overflow is not part of GCC's "undefined" set: a double too large for the integer
+# it is cast to is undefined behaviour in C (it hid a bug in Phi's exp until fuzzing found it).
+SANITIZE_FLAGS = ["-fsanitize=address,undefined,float-cast-overflow", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-g"]
 
 
 class BuildExt(build_ext):
     def build_extensions(self):
-        flags = MSVC_FLAGS if self.compiler.compiler_type == "msvc" else GCC_FLAGS
+        msvc = self.compiler.compiler_type == "msvc"
+        flags = MSVC_FLAGS if msvc else GCC_FLAGS
+        if SANITIZE:
+            if msvc:
+                raise RuntimeError("FASTINIT_SANITIZE=1 needs GCC or clang")
+            flags = flags + SANITIZE_FLAGS
         for ext in self.extensions:
             ext.extra_compile_args = flags + ext.extra_compile_args
+            if SANITIZE:
+                ext.extra_link_args = SANITIZE_FLAGS + ext.extra_link_args
         try:
             super().build_extensions()
         except Exception as exc:  # noqa: BLE001 - re-raised with the remedy

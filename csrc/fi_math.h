@@ -133,10 +133,15 @@ static inline double fi_norm_ppf(double p)
     return q < 0.0 ? -z : z;
 }
 
-/* exp x for -745 < x <= 0: x = k ln2 + r (Cody-Waite), Taylor polynomial in r, then an exact
- * power-of-two scaling (ldexp). Used only for Phi, once per call. */
+/* exp x for x <= 0: x = k ln2 + r (Cody-Waite), Taylor polynomial in r, then an exact
+ * power-of-two scaling (ldexp). Used only for Phi, once per call. Below -746 exp(x) is under
+ * half the smallest subnormal, so the result is +0 (the polynomial path gives exactly +0
+ * there too while k*ln2 splits exactly); returning early also keeps k within int64 (a
+ * Phi(-1e10) once cast 7e19 to int64_t: undefined behaviour, and garbage; found by fuzzing). */
 static inline double fi_exp_f64(double x)
 {
+    if (!(x >= -746.0))
+        return 0.0;
     const int64_t k = -(int64_t)(-x * FI_INV_LN2_F64 + 0.5);
     const double kd = (double)k;
     const double r = (x - kd * FI_LN2_HI_F64) - kd * FI_LN2_LO_F64;

@@ -500,12 +500,12 @@ static inline void step_bits_u64(fi_vstream *vs, const fi_vconst *k, fi_vq out[F
  * measured no faster here, even for 512 MiB buffers, since the kernels are compute-bound
  * (docs/performance.md). -------------------------------------------------------------- */
 
-static inline void store_f32(float *dst, fi_vf v) { memcpy(dst, &v, sizeof v); }
-static inline void store_u32(uint32_t *dst, fi_vu v) { memcpy(dst, &v, sizeof v); }
-static inline void store_f64(double *dst, fi_vd v) { memcpy(dst, &v, sizeof v); }
-static inline void store_u64(uint64_t *dst, fi_vq v) { memcpy(dst, &v, sizeof v); }
+static inline void store_f32(unsigned char *dst, fi_vf v) { memcpy(dst, &v, sizeof v); }
+static inline void store_u32(unsigned char *dst, fi_vu v) { memcpy(dst, &v, sizeof v); }
+static inline void store_f64(unsigned char *dst, fi_vd v) { memcpy(dst, &v, sizeof v); }
+static inline void store_u64(unsigned char *dst, fi_vq v) { memcpy(dst, &v, sizeof v); }
 
-static inline void store_bf16(uint16_t *dst, fi_vf v)
+static inline void store_bf16(unsigned char *dst, fi_vf v)
 {
     const fi_vh narrow = __builtin_convertvector(v_f32_to_bf16_bits(v), fi_vh);
     memcpy(dst, &narrow, sizeof narrow);
@@ -514,7 +514,7 @@ static inline void store_bf16(uint16_t *dst, fi_vf v)
 /* float16 stores use the hardware conversion (F16C / AVX-512 vcvtps2ph, round to nearest
  * even): the same bits as fi_f32_to_f16 for every non-NaN value, and the kernels never
  * produce NaN (their parameters are finite). */
-static inline void store_f16(uint16_t *dst, fi_vf v)
+static inline void store_f16(unsigned char *dst, fi_vf v)
 {
     const fi_vh narrow = fi_cvt_f16(v);
     memcpy(dst, &narrow, sizeof narrow);
@@ -523,12 +523,13 @@ static inline void store_f16(uint16_t *dst, fi_vf v)
 /* Kernels: scalar head up to a block boundary, vector steps, then the last partial step
  * computed whole into a local buffer and copied (FI_NV vectors a step leave up to
  * FI_NV * G * per_block - 1 elements, too many for the scalar kernel, which is 3-7x slower).
- * A vector holds G * per_block elements; a step makes FI_NV vectors. */
+ * A vector holds G * per_block elements; a step makes FI_NV vectors. The buffer is addressed
+ * in bytes (never through a Tout *): it may be unaligned for Tout. */
 
 #define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype)      \
     static void FI_K(kname)(void *out, uint64_t count, uint64_t first, const fi_call *call)    \
     {                                                                                          \
-        Tout *dst = out;                                                                       \
+        unsigned char *dst = out;                                                              \
         const fi_kernel scalar = fi_table_scalar.kernel[dist][scalar_dtype];                   \
         fi_vconst k;                                                                           \
         if (!vconst_init(&k, call, dist, scalar_dtype)) {                                      \
@@ -546,8 +547,8 @@ static inline void store_f16(uint16_t *dst, fi_vf v)
         const uint64_t block = (first + i) / (per_block), last_block = (first + count - 1) / (per_block); \
         if ((block >> 32) != (last_block >> 32)) { /* split at the next multiple of 2^32 blocks */ \
             const uint64_t part = (((block >> 32) + 1) << 32) * (per_block) - (first + i);           \
-            FI_K(kname)(dst + i, part, first + i, call);                                           \
-            FI_K(kname)(dst + i + part, count - i - part, first + i + part, call);                 \
+            FI_K(kname)(dst + i * sizeof(Tout), part, first + i, call);                            \
+            FI_K(kname)(dst + (i + part) * sizeof(Tout), count - i - part, first + i + part, call); \
             return;                                                                            \
         }                                                                                      \
         fi_vstream vs;                                                                         \
@@ -556,15 +557,15 @@ static inline void store_f16(uint16_t *dst, fi_vf v)
         while (count - i >= step_elements) {                                                   \
             step(&vs, &k, values);                                                             \
             for (int h = 0; h < FI_NV; h++)                                                    \
-                store(dst + i + (uint64_t)h * vector_elements, values[h]);                     \
+                store(dst + (i + (uint64_t)h * vector_elements) * sizeof(Tout), values[h]);    \
             i += step_elements;                                                                \
         }                                                                                      \
         if (i < count) {                                                                       \
-            Tout last[step_elements];                                                          \
+            unsigned char last[step_elements * sizeof(Tout)];                                  \
             step(&vs, &k, values);                                                             \
             for (int h = 0; h < FI_NV; h++)                                                    \
-                store(last + h * vector_elements, values[h]);                                  \
-            memcpy(dst + i, last, (size_t)(count - i) * sizeof(Tout));                         \
+                store(last + (size_t)h * vector_elements * sizeof(Tout), values[h]);           \
+            memcpy(dst + i * sizeof(Tout), last, (size_t)(count - i) * sizeof(Tout));          \
         }                                                                                      \
     }
 

@@ -7,6 +7,7 @@
  *   float64 elements 2b, 2b+1 are the pair of block b. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "fi_internal.h"
 #include "fi_math.h"
@@ -79,6 +80,16 @@ static inline double trunc_normal_from_u(double u, const fi_call *c)
 
 /* ---- kernels --------------------------------------------------------------------------- */
 
+/* Element stores through a byte pointer and memcpy: the buffer may be unaligned for its
+ * element type (a NumPy view at an odd byte offset is C-contiguous and writable), and a store
+ * through a misaligned float * is undefined behaviour in C even where x86 tolerates it
+ * (UBSan reported it under tools/sanitize.sh). A fixed-size memcpy compiles to one store. */
+static inline void put_u16(void *out, uint64_t i, uint16_t v) { memcpy((unsigned char *)out + 2 * i, &v, 2); }
+static inline void put_u32(void *out, uint64_t i, uint32_t v) { memcpy((unsigned char *)out + 4 * i, &v, 4); }
+static inline void put_u64(void *out, uint64_t i, uint64_t v) { memcpy((unsigned char *)out + 8 * i, &v, 8); }
+static inline void put_f32(void *out, uint64_t i, float v) { memcpy((unsigned char *)out + 4 * i, &v, 4); }
+static inline void put_f64(void *out, uint64_t i, double v) { memcpy((unsigned char *)out + 8 * i, &v, 8); }
+
 /* Walk the 32-bit-word layout: element first + i is lane (first + i) % 4 of block (first + i) / 4. */
 #define FOR_EACH_WORD32(first, count, ELEMENT)                                   \
     do {                                                                         \
@@ -115,31 +126,26 @@ static inline double trunc_normal_from_u(double u, const fi_call *c)
 
 static void bits_u32_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    uint32_t *dst = out;
-    FOR_EACH_WORD32(first, count, dst[i_] = word);
+    FOR_EACH_WORD32(first, count, put_u32(out, i_, word));
 }
 
 static void bits_u64_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    uint64_t *dst = out;
-    FOR_EACH_WORD64(first, count, dst[i_] = word);
+    FOR_EACH_WORD64(first, count, put_u64(out, i_, word));
 }
 
 static void uniform_f32_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    float *dst = out;
-    FOR_EACH_WORD32(first, count, dst[i_] = uniform_f32(word, call));
+    FOR_EACH_WORD32(first, count, put_f32(out, i_, uniform_f32(word, call)));
 }
 
 static void uniform_f64_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    double *dst = out;
-    FOR_EACH_WORD64(first, count, dst[i_] = uniform_f64(word, call));
+    FOR_EACH_WORD64(first, count, put_f64(out, i_, uniform_f64(word, call)));
 }
 
 static void normal_f32_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    float *dst = out;
     uint64_t i = 0;
     while (i < count) {
         const uint64_t idx = first + i;
@@ -149,13 +155,12 @@ static void normal_f32_scalar(void *out, uint64_t count, uint64_t first, const f
         box_muller_f32(w[0], w[1], call, z);
         box_muller_f32(w[2], w[3], call, z + 2);
         for (unsigned lane = (unsigned)(idx & 3); lane < 4 && i < count; lane++, i++)
-            dst[i] = z[lane];
+            put_f32(out, i, z[lane]);
     }
 }
 
 static void normal_f64_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    double *dst = out;
     uint64_t i = 0;
     while (i < count) {
         const uint64_t idx = first + i;
@@ -164,40 +169,36 @@ static void normal_f64_scalar(void *out, uint64_t count, uint64_t first, const f
         block_words(call, idx >> 1, w);
         box_muller_f64(word64(w, 0), word64(w, 1), call, z);
         for (unsigned half = (unsigned)(idx & 1); half < 2 && i < count; half++, i++)
-            dst[i] = z[half];
+            put_f64(out, i, z[half]);
     }
 }
 
 static void trunc_normal_f32_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    float *dst = out;
     /* u = ((w >> 8) + 0.5) 2^-24: 25 significant bits at most, exact in double */
     FOR_EACH_WORD32(first, count,
-                    dst[i_] = (float)trunc_normal_from_u(((double)(word >> 8) + 0.5) * 0x1.0p-24, call));
+                    put_f32(out, i_, (float)trunc_normal_from_u(((double)(word >> 8) + 0.5) * 0x1.0p-24, call)));
 }
 
 static void trunc_normal_f64_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    double *dst = out;
     /* u = ((w >> 12) + 0.5) 2^-52: 53 significant bits, exact in double, never 0 or 1 */
     FOR_EACH_WORD64(first, count,
-                    dst[i_] = trunc_normal_from_u(((double)(word >> 12) + 0.5) * 0x1.0p-52, call));
+                    put_f64(out, i_, trunc_normal_from_u(((double)(word >> 12) + 0.5) * 0x1.0p-52, call)));
 }
 
 static void constant_f32_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    float *dst = out;
     (void)first;
     for (uint64_t i = 0; i < count; i++)
-        dst[i] = call->value32;
+        put_f32(out, i, call->value32);
 }
 
 static void constant_f64_scalar(void *out, uint64_t count, uint64_t first, const fi_call *call)
 {
-    double *dst = out;
     (void)first;
     for (uint64_t i = 0; i < count; i++)
-        dst[i] = call->value64;
+        put_f64(out, i, call->value64);
 }
 
 /* bfloat16 and float16: the float32 value of the same element, rounded to nearest even.
@@ -206,14 +207,13 @@ static void constant_f64_scalar(void *out, uint64_t count, uint64_t first, const
 #define DEFINE_NARROW_KERNEL(name, f32_kernel, convert)                             \
     static void name(void *out, uint64_t count, uint64_t first, const fi_call *call) \
     {                                                                               \
-        uint16_t *dst = out;                                                        \
         float tile[FI_NARROW_TILE];                                                 \
         for (uint64_t done = 0; done < count;) {                                    \
             const uint64_t left = count - done;                                     \
             const unsigned n = left < FI_NARROW_TILE ? (unsigned)left : FI_NARROW_TILE; \
             f32_kernel(tile, n, first + done, call);                                \
             for (unsigned j = 0; j < n; j++)                                        \
-                dst[done + j] = convert(tile[j]);                                   \
+                put_u16(out, done + j, convert(tile[j]));                           \
             done += n;                                                              \
         }                                                                           \
     }

@@ -147,11 +147,23 @@ def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
 
 def _real(name: str, value: Any) -> float:
     kind = type(value)
-    if kind is float or kind is int:  # the common case, without the ABC check
-        return float(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if kind is float:  # the common case, without the ABC check
+        return value
+    if kind is not int and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # an int or Fraction beyond float64 (found by tools/fuzz_api.py)
+        raise ValueError(f"{name} is too large for a float64 (a {type(value).__name__} beyond 1.8e308)") from None
+
+
+def _squared(name: str, value: Any) -> float:
+    """value**2 of a finite real number, or ValueError if the square overflows float64."""
+    v = _finite(name, value)
+    square = v * v
+    if math.isinf(square):
+        raise ValueError(f"{name}={v!r} is too large: its square overflows float64")
+    return square
 
 
 def _finite(name: str, value: Any, t: _Target | None = None) -> float:
@@ -520,7 +532,7 @@ def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) 
     >>> bool(abs(w).max() <= (6 / 500) ** 0.5)
     True
     """
-    return variance_scaling_(buf, _finite("gain", gain) ** 2, "fan_avg", "uniform", **options)
+    return variance_scaling_(buf, _squared("gain", gain), "fan_avg", "uniform", **options)
 
 
 def glorot_normal_(
@@ -538,7 +550,7 @@ def glorot_normal_(
     >>> bool(abs(w.var() / (2 / 800) - 1) < 0.02)
     True
     """
-    return variance_scaling_(buf, _finite("gain", gain) ** 2, "fan_avg", distribution, **options)
+    return variance_scaling_(buf, _squared("gain", gain), "fan_avg", distribution, **options)
 
 
 def kaiming_uniform_(

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+import operator
+from typing import Any, Sequence
 
 LAYOUTS = ("torch", "keras", "jax")
 # (in_axis, out_axis) of each named layout: torch weights are (out, in, *kernel);
@@ -34,7 +35,9 @@ def fans(
     """
     if layout not in _LAYOUT_AXES:
         raise ValueError(f"layout={layout!r} is not one of {', '.join(map(repr, LAYOUTS))}")
-    shape = tuple(int(d) for d in shape)
+    shape = tuple(_as_int("shape", d) for d in _as_sequence("shape", shape))
+    if any(d < 0 for d in shape):
+        raise ValueError(f"shape {shape} has a negative dimension")
     ndim = len(shape)
     if ndim < 2:
         raise ValueError(
@@ -43,12 +46,12 @@ def fans(
         )
     default_in, default_out = _LAYOUT_AXES[layout]
     axes = {}
-    for label, axis in (("in_axis", default_in if in_axis is None else in_axis),
-                        ("out_axis", default_out if out_axis is None else out_axis)):
+    for label, axis in (("in_axis", default_in if in_axis is None else _as_int("in_axis", in_axis)),
+                        ("out_axis", default_out if out_axis is None else _as_int("out_axis", out_axis))):
         if not -ndim <= axis < ndim:
             raise ValueError(f"{label}={axis} is out of range for a shape of {ndim} dimensions")
         axes[label] = axis % ndim
-    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
+    batch = _axes("batch_axis", batch_axis)
     for axis in batch:
         if not -ndim <= axis < ndim:
             raise ValueError(f"batch_axis={axis} is out of range for a shape of {ndim} dimensions")
@@ -58,6 +61,30 @@ def fans(
         raise ValueError(f"in_axis, out_axis and batch_axis must be distinct (got {i}, {o}, {sorted(batch_set)})")
     receptive = math.prod(d for k, d in enumerate(shape) if k not in (i, o) and k not in batch_set)
     return shape[i] * receptive, shape[o] * receptive
+
+
+def _as_int(name: str, value: Any) -> int:
+    """An int (or anything with __index__, e.g. numpy integers), never a bool or a float."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must hold ints, got a bool")
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must hold ints, got {type(value).__name__}") from None
+
+
+def _as_sequence(name: str, value: Any) -> tuple:
+    try:
+        return tuple(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of ints, got {type(value).__name__}") from None
+
+
+def _axes(name: str, value: Any) -> tuple[int, ...]:
+    """One axis or a sequence of them."""
+    if hasattr(value, "__index__") and not isinstance(value, bool):
+        return (_as_int(name, value),)
+    return tuple(_as_int(name, a) for a in _as_sequence(name, value))
 
 
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
@@ -114,8 +141,14 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         if param is None:
             slope = 0.01
         elif isinstance(param, (int, float)) and not isinstance(param, bool):
-            slope = param
+            try:
+                slope = float(param)
+            except OverflowError:  # an int beyond float64
+                raise ValueError("negative_slope not a valid number (an int beyond float64)") from None
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
-        return math.sqrt(2.0 / (1 + slope**2))
+        try:
+            return math.sqrt(2.0 / (1 + slope**2))
+        except OverflowError:  # slope**2 overflows from |slope| ~ 1.3e154: the same without squaring
+            return math.sqrt(2.0) / math.hypot(1.0, slope)
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")

@@ -154,7 +154,10 @@ _LN2_LO = spec.scalar("LN2_LO_F64")
 
 
 def exp_scalar(x: float) -> float:
-    """exp(x) for -745 < x <= 0 (spec: EXP_F64); exact power-of-two scaling by ldexp."""
+    """exp(x) for x <= 0 (spec: EXP_F64); exact power-of-two scaling by ldexp; +0 below -746
+    (as fi_exp_f64: the true value is under half the smallest subnormal there)."""
+    if not x >= -746.0:
+        return 0.0
     k = -int(-x * _INV_LN2 + 0.5)  # nearest integer (x <= 0), truncation as C's (int64_t)
     r = (x - k * _LN2_HI) - k * _LN2_LO
     acc = _EXP[-1]

@@ -9,16 +9,13 @@ from __future__ import annotations
 import copy
 import json
 import re
-import shutil
-import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
+from browser import busy_shares_in_browser
 from conftest import ROOT, needs_source_tree
 
 from fastinit import _bench, _dashboard
@@ -161,47 +158,11 @@ def test_suite_ids_and_groups_come_from_the_shared_case_table():
 # ------------------------------------------------------------------------------ headless browser
 
 
-def _png_rows(path: Path) -> tuple[int, int, np.ndarray]:
-    """Width, height and the filtered scanlines (one row per image row) of an 8-bit RGB(A) PNG."""
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG file"
-    width, height, depth, color = struct.unpack(">IIBB", data[16:26])
-    assert depth == 8 and color in (2, 6), f"unexpected PNG format: depth {depth}, colour type {color}"
-    idat, pos = b"", 8
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, -1)
-    return width, height, rows
-
-
-def _share_of_busy_rows(rows: np.ndarray) -> float:
-    """Rows holding text or drawing: a plain row, whatever PNG filter it went through, is a
-    few byte values repeated; a row crossing text or a chart has many."""
-    return float(np.mean([len(np.unique(row[1:])) >= 16 for row in rows]))
-
-
 @needs_source_tree
 def test_page_renders_in_a_headless_browser(tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium): the headless-browser check cannot run")
     page = tmp_path / "report.html"
     page.write_text(_dashboard.render(_dashboard.load_runs([RESULTS])), encoding="utf-8")
-    blank = tmp_path / "blank.html"
-    blank.write_text("<!DOCTYPE html><html><body></body></html>")
-    shots = {}
-    for name, html_file in (("page", page), ("blank", blank)):
-        shot = tmp_path / f"{name}.png"
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-                        f"--screenshot={shot}", "--window-size=1280,2000", html_file.as_uri()],
-                       capture_output=True, timeout=180, check=False)
-        assert shot.exists(), f"chromium wrote no screenshot of {html_file.name}"
-        width, height, rows = _png_rows(shot)
-        assert (width, height) == (1280, 2000)
-        shots[name] = _share_of_busy_rows(rows)
+    shots = busy_shares_in_browser(page, tmp_path)
     assert shots["blank"] == 0.0  # the measure sees nothing on an empty page ...
     assert shots["page"] > 0.3, shots  # ... and text, tables or charts across much of the page
 

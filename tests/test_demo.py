@@ -13,7 +13,6 @@ the table without tqdm, and the report in a headless browser.
 from __future__ import annotations
 
 import functools
-import shutil
 import subprocess
 import sys
 import types
@@ -22,10 +21,10 @@ import numpy as np
 import pytest
 
 import fastinit as fi
+from browser import busy_shares_in_browser
 from conftest import ROOT
 from fastinit import __main__ as cli
 from fastinit import _demo, _demo_report
-from test_dashboard import _png_rows, _share_of_busy_rows
 
 LAYERS, WIDTH, BATCH = 10, 256, 256          # the signal-propagation stack of the default run
 TRAIN = dict(layers=10, width=32, steps=300, lr=0.05, momentum=0.9, dataset="circles", points=256)
@@ -243,24 +242,10 @@ def test_importing_fastinit_imports_neither_the_demo_nor_tqdm():
 
 
 def test_report_renders_in_a_headless_browser(tmp_path):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        pytest.skip("no chromium on PATH (apt-get install chromium): the headless-browser check cannot run")
     config = _demo.Config(layers=4, width=32, batch=64, train_width=8, steps=40, points=64,
                           initializers=["zeros", "small", "large", "glorot_uniform", "he_normal"])
     page = tmp_path / "demo.html"
     page.write_text(_demo_report.render(_demo.run(config, progress=False), config), encoding="utf-8")
-    blank = tmp_path / "blank.html"
-    blank.write_text("<!DOCTYPE html><html><body></body></html>")
-    shares = {}
-    for name, html_file in (("page", page), ("blank", blank)):
-        shot = tmp_path / f"{name}.png"
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-                        f"--screenshot={shot}", "--window-size=1280,2000", html_file.as_uri()],
-                       capture_output=True, timeout=180, check=False)
-        assert shot.exists(), f"chromium wrote no screenshot of {html_file.name}"
-        width, height, rows = _png_rows(shot)
-        assert (width, height) == (1280, 2000)
-        shares[name] = _share_of_busy_rows(rows)
+    shares = busy_shares_in_browser(page, tmp_path)
     assert shares["blank"] == 0.0
     assert shares["page"] > 0.3, shares

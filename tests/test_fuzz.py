@@ -3,7 +3,6 @@ random inputs, proof that the harness catches what it claims to, and the regress
 what it found (docs/hardening.md)."""
 from __future__ import annotations
 
-import ctypes
 import decimal
 import fractions
 import importlib.util

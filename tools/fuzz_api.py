@@ -19,7 +19,6 @@ more; tests/test_fuzz.py runs a bounded, fixed-seed run in CI.
 """
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import decimal
 import fractions

@@ -1,0 +1,123 @@
+"""Statistical quality of fastinit's raw Philox4x32-10 stream (not part of CI: hours of CPU).
+
+Two sub-commands:
+
+  stream     write the raw 32-bit words of (seed, stream), starting at word OFFSET, to stdout as
+             native-endian binary, chunk after chunk, until WORDS words are written (default:
+             forever, until the reader closes the pipe). The words come from
+             fastinit.random_bits_ on a uint32 buffer, exactly as users get them, so the test
+             batteries see the library's own output and not a re-implementation.
+  dieharder  pipe `stream` into `dieharder -g 200` (stdin_input_raw) and keep its report.
+
+    python tools/rng_quality.py stream --seed 42 --stream 0 | dieharder -g 200 -a
+    python tools/rng_quality.py dieharder --seed 42 --stream 0 -- -a          # the same, logged
+    python tools/rng_quality.py dieharder --seed 42 -- -d 0 -d 15             # some tests
+
+The results, seeds and commands of the recorded runs are in docs/rng-quality.md.
+TestU01's batteries run from the C driver tools/testu01_philox.c (it links csrc/ directly).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from typing import BinaryIO
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CHUNK_WORDS = 1 << 22  # 16 MiB per write: big enough that Python's per-call cost vanishes
+
+
+def write_stream(out: BinaryIO, seed: int, stream: int, offset: int = 0, words: int | None = None,
+                 chunk: int = CHUNK_WORDS) -> int:
+    """Write words [offset, offset + words) of (seed, stream) to ``out``; None means forever.
+
+    Returns the number of words written (stops quietly when the reader goes away)."""
+    import fastinit as fi
+
+    if chunk <= 0:
+        raise ValueError(f"chunk={chunk} must be positive")
+    if words is not None and words < 0:
+        raise ValueError(f"words={words} must be >= 0")
+    buf = np.empty(chunk, np.uint32)
+    view = memoryview(buf).cast("B")
+    done = 0
+    while words is None or done < words:
+        n = chunk if words is None else min(chunk, words - done)
+        fi.random_bits_(buf[:n], seed=seed, stream=stream, offset=offset + done)
+        try:
+            out.write(view[: 4 * n])
+        except BrokenPipeError:
+            return done
+        done += n
+    out.flush()
+    return done
+
+
+def _cmd_stream(args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer
+    try:
+        write_stream(out, args.seed, args.stream, args.offset, args.words)
+    except BrokenPipeError:
+        pass
+    # The reader (dieharder) closes the pipe when it has enough: silence the flush at exit.
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _cmd_dieharder(args: argparse.Namespace) -> int:
+    if shutil.which("dieharder") is None:
+        sys.exit("dieharder is not installed (Debian/Ubuntu: apt-get install dieharder)")
+    feeder = [sys.executable, str(pathlib.Path(__file__).resolve()), "stream",
+              "--seed", str(args.seed), "--stream", str(args.stream), "--offset", str(args.offset)]
+    extra = [a for a in args.dieharder_args if a != "--"]
+    tester = ["dieharder", "-g", "200", *extra]
+    header = (f"# fastinit raw stream: seed={args.seed} stream={args.stream} offset={args.offset}\n"
+              f"# feeder: {shlex.join(feeder)}\n# tester: {shlex.join(tester)}\n"
+              f"# started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n")
+    log = open(args.log, "w") if args.log else sys.stdout
+    log.write(header)
+    log.flush()
+    t0 = time.monotonic()
+    src = subprocess.Popen(feeder, stdout=subprocess.PIPE, cwd=ROOT)
+    assert src.stdout is not None
+    rc = subprocess.call(tester, stdin=src.stdout, stdout=log, stderr=subprocess.STDOUT)
+    src.stdout.close()
+    src.terminate()
+    src.wait()
+    log.write(f"# finished {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, "
+              f"{time.monotonic() - t0:.0f} s wall, dieharder exit {rc}\n")
+    log.flush()
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    for name in ("stream", "dieharder"):
+        s = sub.add_parser(name)
+        s.add_argument("--seed", type=int, default=42)
+        s.add_argument("--stream", type=int, default=0)
+        s.add_argument("--offset", type=int, default=0, help="first word (default 0)")
+        if name == "stream":
+            s.add_argument("--words", type=int, default=None, help="stop after this many words")
+        else:
+            s.add_argument("--log", help="write dieharder's report here (default stdout)")
+            s.add_argument("dieharder_args", nargs=argparse.REMAINDER,
+                           help="after --: arguments for dieharder (e.g. -a, or -d 0)")
+    args = p.parse_args(argv)
+    return _cmd_stream(args) if args.cmd == "stream" else _cmd_dieharder(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+/* TestU01 batteries on fastinit's raw Philox4x32-10 stream (not part of CI: Crush takes hours).
+ *
+ * The words come from fi_fill_bits (the library's public C API, csrc/), refilled in blocks and
+ * handed out in stream order: word j of (seed, stream) for j = offset, offset + 1, ... -- the
+ * very words fastinit.random_bits_ gives on a uint32 buffer. TestU01 sees them through
+ * unif01_CreateExternGenBits, i.e. as 32-bit integers (it uses all 32 bits).
+ *
+ * Build (Debian: apt-get install libtestu01-0-dev, in the non-free component):
+ *   cc -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Icsrc -I/usr/include/testu01 \
+ *      tools/testu01_philox.c csrc/[a-z]*.c -ltestu01 -ltestu01probdist -ltestu01mylib -lm -lpthread \
+ *      -o testu01_philox
+ *   ./testu01_philox small|crush|big SEED STREAM [OFFSET]
+ *
+ * Built with -DFI_WORDS_ONLY it needs no TestU01 and prints the first COUNT words instead,
+ * in hex (./testu01_philox words SEED STREAM OFFSET COUNT): the test suite compares them with
+ * fastinit.random_bits_, so this driver cannot silently feed the batteries something else. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fastinit.h"
+
+#ifndef FI_WORDS_ONLY
+#include "bbattery.h"
+#include "unif01.h"
+#endif
+
+/* 64 Ki words (256 KiB) per refill: large enough that the call overhead is negligible next to
+ * TestU01's own work, small enough to stay in cache. */
+#define BLOCK_WORDS 65536u
+
+static uint32_t block[BLOCK_WORDS];
+static uint32_t pos = BLOCK_WORDS; /* index of the next unread word of block */
+static uint64_t next_offset;       /* stream index of block[0] at the next refill */
+static uint64_t g_seed, g_stream;
+
+static void refill(void)
+{
+    int st = fi_fill_bits(block, BLOCK_WORDS, FI_UINT32, g_seed, g_stream, next_offset);
+    if (st != FI_OK) {
+        /* Only FI_E_RANGE is possible (offset + count past 2^64): stop rather than wrap. */
+        fprintf(stderr, "fi_fill_bits failed: %s\n", fi_status_string(st));
+        exit(2);
+    }
+    next_offset += BLOCK_WORDS;
+    pos = 0;
+}
+
+static unsigned int next_word(void)
+{
+    if (pos == BLOCK_WORDS)
+        refill();
+    return (unsigned int)block[pos++];
+}
+
+static int parse_u64(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (text[0] == '-')
+        return 0;
+    unsigned long long v = strtoull(text, &end, 0);
+    if (errno != 0 || *end != '\0' || end == text)
+        return 0;
+    *out = (uint64_t)v;
+    return 1;
+}
+
+static int usage(const char *prog)
+{
+    fprintf(stderr,
+            "usage: %s small|crush|big SEED STREAM [OFFSET]\n"
+            "       %s words SEED STREAM OFFSET COUNT   (print words in hex)\n",
+            prog, prog);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t offset = 0, count = 0;
+    if (argc < 4 || !parse_u64(argv[2], &g_seed) || !parse_u64(argv[3], &g_stream))
+        return usage(argv[0]);
+    if (argc >= 5 && !parse_u64(argv[4], &offset))
+        return usage(argv[0]);
+    next_offset = offset;
+    /* Line-buffered even into a file: a Crush run cut short still leaves the tests it finished. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    fi_isa_init(); /* the best level (or FASTINIT_ISA), so the report names the kernels used */
+    /* One thread: the blocks are small, and this keeps the run a single, niceable process. */
+    fi_set_num_threads(1);
+
+    if (strcmp(argv[1], "words") == 0) {
+        if (argc != 6 || !parse_u64(argv[5], &count))
+            return usage(argv[0]);
+        for (uint64_t i = 0; i < count; i++)
+            printf("%08" PRIx32 "\n", (uint32_t)next_word());
+        return 0;
+    }
+#ifdef FI_WORDS_ONLY
+    fprintf(stderr, "built with -DFI_WORDS_ONLY: only the 'words' command is available\n");
+    return 2;
+#else
+    if (argc > 5)
+        return usage(argv[0]);
+    char name[256];
+    snprintf(name, sizeof name, "fastinit Philox4x32-10 raw words, seed=%" PRIu64 " stream=%" PRIu64
+             " offset=%" PRIu64 " (isa %s)", g_seed, g_stream, offset, fi_isa_name());
+    unif01_Gen *gen = unif01_CreateExternGenBits(name, next_word);
+    if (strcmp(argv[1], "small") == 0)
+        bbattery_SmallCrush(gen);
+    else if (strcmp(argv[1], "crush") == 0)
+        bbattery_Crush(gen);
+    else if (strcmp(argv[1], "big") == 0)
+        bbattery_BigCrush(gen);
+    else {
+        unif01_DeleteExternGenBits(gen);
+        return usage(argv[0]);
+    }
+    unif01_DeleteExternGenBits(gen);
+    printf("# words consumed: %" PRIu64 "\n", next_offset - offset - (BLOCK_WORDS - pos));
+    return 0;
+#endif
+}

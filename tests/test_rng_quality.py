@@ -40,6 +40,16 @@ def test_the_feeder_writes_the_raw_words_across_chunks(seed, stream):
     assert out.getvalue() == want.tobytes()
 
 
+def test_interleaved_streams_alternate_word_by_word():
+    out = io.BytesIO()
+    assert _tool().write_stream(out, 42, 5, offset=2, words=5000, chunk=1000, interleave=3) == 5000
+    per_stream = [fi.random_bits_(np.empty(1667, np.uint32), seed=42, stream=5 + k, offset=2) for k in range(3)]
+    want = np.stack(per_stream, axis=1).reshape(-1)[:5000]
+    assert out.getvalue() == want.tobytes()
+    with pytest.raises(ValueError, match="interleave"):
+        _tool().write_stream(io.BytesIO(), 1, 2**64 - 2, interleave=3)
+
+
 def test_the_feeder_command_line_writes_the_same_bytes():
     proc = subprocess.run([sys.executable, str(TOOL), "stream", "--seed", "42", "--stream", "0", "--words", "5000"],
                           capture_output=True, cwd=ROOT, timeout=120, check=True)
@@ -51,6 +61,8 @@ def test_the_feeder_rejects_bad_sizes():
         _tool().write_stream(io.BytesIO(), 1, 0, chunk=0)
     with pytest.raises(ValueError, match="words"):
         _tool().write_stream(io.BytesIO(), 1, 0, words=-1)
+    with pytest.raises(ValueError, match="interleave"):
+        _tool().write_stream(io.BytesIO(), 1, 0, interleave=0)
 
 
 def _compiler() -> str | None:

@@ -35,9 +35,12 @@ CHUNK_WORDS = 1 << 22  # 16 MiB per write: big enough that Python's per-call cos
 
 
 def write_stream(out: BinaryIO, seed: int, stream: int, offset: int = 0, words: int | None = None,
-                 chunk: int = CHUNK_WORDS) -> int:
+                 chunk: int = CHUNK_WORDS, interleave: int = 1) -> int:
     """Write words [offset, offset + words) of (seed, stream) to ``out``; None means forever.
 
+    With ``interleave=K`` the output takes one word in turn from each of the K streams
+    stream, stream + 1, ..., stream + K - 1 (each from its word ``offset`` on): a test of the
+    independence of neighbouring streams, which a model's parameters use under one seed.
     Returns the number of words written (stops quietly when the reader goes away)."""
     import fastinit as fi
 
@@ -45,12 +48,21 @@ def write_stream(out: BinaryIO, seed: int, stream: int, offset: int = 0, words: 
         raise ValueError(f"chunk={chunk} must be positive")
     if words is not None and words < 0:
         raise ValueError(f"words={words} must be >= 0")
-    buf = np.empty(chunk, np.uint32)
-    view = memoryview(buf).cast("B")
+    if not 1 <= interleave <= 64 or stream + interleave > 2**64:
+        raise ValueError(f"interleave={interleave} must be in [1, 64] with stream + interleave <= 2**64")
+    per = -(-chunk // interleave)  # words per stream and chunk
+    buf = np.empty((per, interleave), np.uint32)
+    column = np.empty(per, np.uint32)
+    flat = buf.reshape(-1)
+    view = memoryview(flat).cast("B")
     done = 0
     while words is None or done < words:
-        n = chunk if words is None else min(chunk, words - done)
-        fi.random_bits_(buf[:n], seed=seed, stream=stream, offset=offset + done)
+        n = flat.size if words is None else min(flat.size, words - done)
+        if interleave == 1:
+            fi.random_bits_(flat[:n], seed=seed, stream=stream, offset=offset + done)
+        else:
+            for k in range(interleave):
+                buf[:, k] = fi.random_bits_(column, seed=seed, stream=stream + k, offset=offset + done // interleave)
         try:
             out.write(view[: 4 * n])
         except BrokenPipeError:
@@ -63,7 +75,7 @@ def write_stream(out: BinaryIO, seed: int, stream: int, offset: int = 0, words: 
 def _cmd_stream(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer
     try:
-        write_stream(out, args.seed, args.stream, args.offset, args.words)
+        write_stream(out, args.seed, args.stream, args.offset, args.words, interleave=args.interleave)
     except BrokenPipeError:
         pass
     # The reader (dieharder) closes the pipe when it has enough: silence the flush at exit.
@@ -78,11 +90,13 @@ def _cmd_stream(args: argparse.Namespace) -> int:
 def _cmd_dieharder(args: argparse.Namespace) -> int:
     if shutil.which("dieharder") is None:
         sys.exit("dieharder is not installed (Debian/Ubuntu: apt-get install dieharder)")
-    feeder = [sys.executable, str(pathlib.Path(__file__).resolve()), "stream",
-              "--seed", str(args.seed), "--stream", str(args.stream), "--offset", str(args.offset)]
+    feeder = [sys.executable, str(pathlib.Path(__file__).resolve()), "stream", "--seed", str(args.seed),
+              "--stream", str(args.stream), "--offset", str(args.offset), "--interleave", str(args.interleave)]
     extra = [a for a in args.dieharder_args if a != "--"]
     tester = ["dieharder", "-g", "200", *extra]
-    header = (f"# fastinit raw stream: seed={args.seed} stream={args.stream} offset={args.offset}\n"
+    streams = f"stream={args.stream}" if args.interleave == 1 else \
+        f"streams {args.stream}..{args.stream + args.interleave - 1} interleaved word by word"
+    header = (f"# fastinit raw stream: seed={args.seed} {streams} offset={args.offset}\n"
               f"# feeder: {shlex.join(feeder)}\n# tester: {shlex.join(tester)}\n"
               f"# started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n")
     log = open(args.log, "w") if args.log else sys.stdout
@@ -109,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         s.add_argument("--seed", type=int, default=42)
         s.add_argument("--stream", type=int, default=0)
         s.add_argument("--offset", type=int, default=0, help="first word (default 0)")
+        s.add_argument("--interleave", type=int, default=1,
+                       help="K > 1: alternate the words of streams STREAM..STREAM+K-1")
         if name == "stream":
             s.add_argument("--words", type=int, default=None, help="stop after this many words")
         else:

@@ -102,3 +102,19 @@ def test_dieharder_smoke_run_passes_birthdays(tmp_path):
     rows = [line for line in text.splitlines() if line.strip().startswith("diehard_birthdays|")]
     assert len(rows) == 1, text
     assert rows[0].split("|")[-1].strip() == "PASSED", rows[0]
+
+
+def test_summary_counts_dieharder_assessments_and_reads_testu01_summaries():
+    dieharder_log = """#            dieharder version 3.31.1 Copyright 2003 Robert G. Brown          #
+        test_name   |ntup| tsamples |psamples|  p-value |Assessment
+   diehard_birthdays|   0|       100|     100|0.10568250|  PASSED
+      diehard_operm5|   0|   1000000|     100|0.99700000|   WEAK
+         rgb_bitdist|   8|    100000|     100|0.00000001|  FAILED
+"""
+    text = _tool().summarize(dieharder_log)
+    assert text.splitlines()[0] == "3 results: 1 PASSED, 1 WEAK, 1 FAILED"
+    assert "WEAK: diehard_operm5 (ntup 0) p = 0.99700000" in text
+    assert "FAILED: rgb_bitdist (ntup 8) p = 0.00000001" in text
+    assert _tool().summarize("CPU time used\nCPU time used\n") == "TestU01 run not finished: 2 tests completed so far"
+    done = "CPU time used\n========= Summary results of SmallCrush =========\n All tests were passed\n"
+    assert _tool().summarize(done).splitlines()[-1] == " All tests were passed"

@@ -8,6 +8,7 @@ Two sub-commands:
              fastinit.random_bits_ on a uint32 buffer, exactly as users get them, so the test
              batteries see the library's own output and not a re-implementation.
   dieharder  pipe `stream` into `dieharder -g 200` (stdin_input_raw) and keep its report.
+  summary    count PASSED/WEAK/FAILED in dieharder logs, or print TestU01's summary.
 
     python tools/rng_quality.py stream --seed 42 --stream 0 | dieharder -g 200 -a
     python tools/rng_quality.py dieharder --seed 42 --stream 0 -- -a          # the same, logged
@@ -115,9 +116,30 @@ def _cmd_dieharder(args: argparse.Namespace) -> int:
     return rc
 
 
+def summarize(text: str) -> str:
+    """One paragraph on a dieharder or TestU01 log: counts of assessments, or TestU01's summary
+    (and, for a run cut short, how many tests finished)."""
+    if "dieharder version" in text:
+        rows = [line.split("|") for line in text.splitlines() if line.count("|") == 5 and "test_name" not in line]
+        rows = [[c.strip() for c in r] for r in rows if r[-1].strip() in ("PASSED", "WEAK", "FAILED")]
+        counts = {a: sum(r[-1] == a for r in rows) for a in ("PASSED", "WEAK", "FAILED")}
+        lines = [f"{len(rows)} results: " + ", ".join(f"{n} {a}" for a, n in counts.items())]
+        if rows:
+            ps = [float(r[4]) for r in rows]
+            lines.append(f"p-values from {min(ps):.8f} to {max(ps):.8f}")
+        lines += [f"  {r[-1]}: {r[0]} (ntup {r[1]}) p = {r[4]}" for r in rows if r[-1] != "PASSED"]
+        return "\n".join(lines)
+    done = text.count("CPU time used")
+    if "Summary results of" in text:
+        summary = text[text.index("========= Summary results of"):]
+        return "\n".join(line.rstrip() for line in summary.splitlines() if line.strip())
+    return f"TestU01 run not finished: {done} tests completed so far"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("summary", help="summarize dieharder/TestU01 logs").add_argument("logs", nargs="+")
     for name in ("stream", "dieharder"):
         s = sub.add_parser(name)
         s.add_argument("--seed", type=int, default=42)
@@ -132,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             s.add_argument("dieharder_args", nargs=argparse.REMAINDER,
                            help="after --: arguments for dieharder (e.g. -a, or -d 0)")
     args = p.parse_args(argv)
+    if args.cmd == "summary":
+        for log in args.logs:
+            print(f"{log}:\n{summarize(pathlib.Path(log).read_text())}\n")
+        return 0
     return _cmd_stream(args) if args.cmd == "stream" else _cmd_dieharder(args)
 
 

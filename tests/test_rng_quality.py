@@ -113,8 +113,11 @@ def test_summary_counts_dieharder_assessments_and_reads_testu01_summaries():
 """
     text = _tool().summarize(dieharder_log)
     assert text.splitlines()[0] == "3 results: 1 PASSED, 1 WEAK, 1 FAILED"
-    assert "WEAK: diehard_operm5 (ntup 0) p = 0.99700000" in text
-    assert "FAILED: rgb_bitdist (ntup 8) p = 0.00000001" in text
+    assert "WEAK: diehard_operm5 (ntup 0, 100 psamples) p = 0.99700000" in text
+    assert "FAILED: rgb_bitdist (ntup 8, 100 psamples) p = 0.00000001" in text
+    resolved = "# tester: dieharder -g 200 -d 8 -Y 1 -k 2\n" + dieharder_log + \
+        "      diehard_operm5|   0|   1000000|     200|0.50000000|  PASSED\n"
+    assert _tool().summarize(resolved).splitlines()[-1] == "final round (most psamples per test): 2 PASSED, 0 WEAK, 1 FAILED"
     assert _tool().summarize("CPU time used\nCPU time used\n") == "TestU01 run not finished: 2 tests completed so far"
     done = "CPU time used\n========= Summary results of SmallCrush =========\n All tests were passed\n"
     assert _tool().summarize(done).splitlines()[-1] == " All tests were passed"

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
+import re
 import shlex
 import shutil
 import subprocess
@@ -119,7 +120,7 @@ def _cmd_dieharder(args: argparse.Namespace) -> int:
 def summarize(text: str) -> str:
     """One paragraph on a dieharder or TestU01 log: counts of assessments, or TestU01's summary
     (and, for a run cut short, how many tests finished)."""
-    if "dieharder version" in text:
+    if "dieharder version" in text or "# tester: dieharder" in text:
         rows = [line.split("|") for line in text.splitlines() if line.count("|") == 5 and "test_name" not in line]
         rows = [[c.strip() for c in r] for r in rows if r[-1].strip() in ("PASSED", "WEAK", "FAILED")]
         counts = {a: sum(r[-1] == a for r in rows) for a in ("PASSED", "WEAK", "FAILED")}
@@ -127,7 +128,15 @@ def summarize(text: str) -> str:
         if rows:
             ps = [float(r[4]) for r in rows]
             lines.append(f"p-values from {min(ps):.8f} to {max(ps):.8f}")
-        lines += [f"  {r[-1]}: {r[0]} (ntup {r[1]}) p = {r[4]}" for r in rows if r[-1] != "PASSED"]
+        lines += [f"  {r[-1]}: {r[0]} (ntup {r[1]}, {r[3]} psamples) p = {r[4]}" for r in rows if r[-1] != "PASSED"]
+        if any(re.search(r"-Y [12]", line) for line in text.splitlines() if line.startswith("# tester:")):
+            # resolve-ambiguity mode re-runs a test with more psamples: its last round is final
+            most = {}
+            for r in rows:
+                most[r[0]] = max(most.get(r[0], 0), int(r[3]))
+            final = [r for r in rows if int(r[3]) == most[r[0]]]
+            lines.append("final round (most psamples per test): " + ", ".join(
+                f"{sum(r[-1] == a for r in final)} {a}" for a in ("PASSED", "WEAK", "FAILED")))
         return "\n".join(lines)
     done = text.count("CPU time used")
     if "Summary results of" in text:

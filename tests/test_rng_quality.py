@@ -85,8 +85,16 @@ def test_the_testu01_driver_hands_out_the_raw_words(tmp_path):
         got = np.array([int(w, 16) for w in out], np.uint32)
         want = fi.random_bits_(np.empty(count, np.uint32), seed=seed, stream=stream, offset=7)
         assert np.array_equal(got, want), (seed, stream)
-    bad = subprocess.run([str(exe), "small", "-1", "0"], capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "usage" in bad.stderr
+    # K = 3 interleaved streams: word j of streams 5, 6, 7 in turn, as the Python feeder writes them
+    count = 2 * 65535 + 4
+    out = subprocess.run([str(exe), "words", "42", "5", "2", str(count), "3"],
+                         capture_output=True, text=True, check=True, timeout=120).stdout.split()
+    feeder = io.BytesIO()
+    _tool().write_stream(feeder, 42, 5, offset=2, words=count, interleave=3)
+    assert np.array_equal(np.array([int(w, 16) for w in out], np.uint32), np.frombuffer(feeder.getvalue(), np.uint32))
+    for args in (["small", "-1", "0"], ["small", "1", str(2**64 - 1), "0", "2"], ["words", "1", "0", "0", "5", "65"]):
+        bad = subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "usage" in bad.stderr, args
 
 
 @pytest.mark.skipif(shutil.which("dieharder") is None, reason="dieharder is not installed (apt-get install dieharder)")

@@ -4,8 +4,10 @@ recorded result cannot silently be about something else; plus one cheap dieharde
 where dieharder is installed. The batteries themselves take hours and are not run here."""
 from __future__ import annotations
 
-import io
 import importlib.util
+import io
+import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -22,6 +24,12 @@ TOOL = ROOT / "tools" / "rng_quality.py"
 DRIVER = ROOT / "tools" / "testu01_philox.c"
 # (seed, stream) of the runs recorded in docs/rng-quality.md
 RECORDED = [(42, 0), (43, 0), (0, 0), (2**64 - 1, 2**64 - 1)]
+
+
+def _env() -> dict[str, str]:
+    """The tool, run as a script, imports the fastinit these tests import."""
+    root = str(pathlib.Path(fi.__file__).resolve().parent.parent)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
 
 
 def _tool():
@@ -52,7 +60,7 @@ def test_interleaved_streams_alternate_word_by_word():
 
 def test_the_feeder_command_line_writes_the_same_bytes():
     proc = subprocess.run([sys.executable, str(TOOL), "stream", "--seed", "42", "--stream", "0", "--words", "5000"],
-                          capture_output=True, cwd=ROOT, timeout=120, check=True)
+                          capture_output=True, cwd=ROOT, timeout=120, check=True, env=_env())
     assert proc.stdout == fi.random_bits_(np.empty(5000, np.uint32), seed=42, stream=0).tobytes()
 
 
@@ -103,10 +111,11 @@ def test_dieharder_smoke_run_passes_birthdays(tmp_path):
     p-value is the same on every run: a broken feeder (zeros, repeats) fails it."""
     log = tmp_path / "dh.txt"
     rc = subprocess.run([sys.executable, str(TOOL), "dieharder", "--seed", "42", "--stream", "0",
-                         "--log", str(log), "--", "-d", "0"], cwd=ROOT, timeout=300).returncode
+                         "--log", str(log), "--", "-d", "0"], cwd=ROOT, timeout=300, env=_env()).returncode
     text = log.read_text()
     assert rc == 0, text
     assert "seed=42 stream=0 offset=0" in text
+    assert f"from {pathlib.Path(fi.__file__).resolve().parent.parent}, backend {fi.backend()}" in text
     rows = [line for line in text.splitlines() if line.strip().startswith("diehard_birthdays|")]
     assert len(rows) == 1, text
     assert rows[0].split("|")[-1].strip() == "PASSED", rows[0]

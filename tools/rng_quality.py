@@ -96,16 +96,23 @@ def _cmd_dieharder(args: argparse.Namespace) -> int:
               "--stream", str(args.stream), "--offset", str(args.offset), "--interleave", str(args.interleave)]
     extra = [a for a in args.dieharder_args if a != "--"]
     tester = ["dieharder", "-g", "200", *extra]
+    import fastinit as fi
+
+    package_root = str(pathlib.Path(fi.__file__).resolve().parent.parent)
     streams = f"stream={args.stream}" if args.interleave == 1 else \
         f"streams {args.stream}..{args.stream + args.interleave - 1} interleaved word by word"
     header = (f"# fastinit raw stream: seed={args.seed} {streams} offset={args.offset}\n"
+              f"# fastinit {fi.__version__} from {package_root}, backend {fi.backend()}\n"
               f"# feeder: {shlex.join(feeder)}\n# tester: {shlex.join(tester)}\n"
               f"# started {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}\n")
     log = open(args.log, "w") if args.log else sys.stdout
     log.write(header)
     log.flush()
     t0 = time.monotonic()
-    src = subprocess.Popen(feeder, stdout=subprocess.PIPE, cwd=ROOT)
+    # The feeder imports the very fastinit this process has (the script's own directory, not
+    # the checkout, is first on its path otherwise).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")])))
+    src = subprocess.Popen(feeder, stdout=subprocess.PIPE, cwd=ROOT, env=env)
     assert src.stdout is not None
     rc = subprocess.call(tester, stdin=src.stdout, stdout=log, stderr=subprocess.STDOUT)
     src.stdout.close()

@@ -122,11 +122,13 @@ int main(int argc, char **argv)
     fprintf(stderr, "built with -DFI_WORDS_ONLY: only the 'words' command is available\n");
     return 2;
 #else
-    char name[256];
-    snprintf(name, sizeof name, "fastinit Philox4x32-10 raw words, seed=%" PRIu64 " stream=%" PRIu64
-             "%s%" PRIu32 " offset=%" PRIu64 " (isa %s)", g_seed, g_stream,
-             g_interleave > 1 ? " interleaved with the next streams, K=" : "", g_interleave > 1 ? g_interleave : 0u,
-             offset, fi_isa_name());
+    char name[256], streams[96];
+    if (g_interleave > 1)
+        snprintf(streams, sizeof streams, "streams %" PRIu64 "..+%" PRIu32 " interleaved", g_stream, g_interleave - 1);
+    else
+        snprintf(streams, sizeof streams, "stream=%" PRIu64, g_stream);
+    snprintf(name, sizeof name, "fastinit Philox4x32-10 raw words, seed=%" PRIu64 " %s offset=%" PRIu64 " (isa %s)",
+             g_seed, streams, offset, fi_isa_name());
     unif01_Gen *gen = unif01_CreateExternGenBits(name, next_word);
     if (strcmp(argv[1], "small") == 0)
         bbattery_SmallCrush(gen);

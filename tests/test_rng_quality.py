@@ -137,8 +137,9 @@ def test_summary_counts_dieharder_assessments_and_reads_testu01_summaries():
     assert _tool().summarize(resolved).splitlines()[-1] == "final round (most psamples per test): 2 PASSED, 0 WEAK, 1 FAILED"
     partial = ("p-value of test                       :    0.36\nCPU time used\n"
                "p-value of test                       :  1 - 4.2e-5\np-value of test                       :   eps\n"
-               "p-value of test                       :  2.0e-3\nCPU time used\n")
-    assert _tool().summarize(partial) == ("TestU01 run not finished: 2 tests completed so far, 4 p-values, "
-                                          "outside [0.001, 0.999]: 1 - 4.2e-5, eps")
+               "p-value of test                       :  2.0e-3\nCPU time used\n"
+               "p-value of test                       :  4.6e-4    *****\n")
+    assert _tool().summarize(partial) == ("TestU01 run not finished: 2 tests completed so far, 5 p-values, "
+                                          "outside [0.001, 0.999]: 1 - 4.2e-5, eps, 4.6e-4")
     done = "CPU time used\n========= Summary results of SmallCrush =========\n All tests were passed\n"
     assert _tool().summarize(done).splitlines()[-1] == " All tests were passed"

@@ -150,14 +150,15 @@ def summarize(text: str) -> str:
         summary = text[text.index("========= Summary results of"):]
         return "\n".join(line.rstrip() for line in summary.splitlines() if line.strip())
     ps = re.findall(r"^p-value of test\s*:\s*(.+?)\s*$", text, flags=re.M)
-    flagged = [v for v in ps if not 0.001 <= _testu01_p(v) <= 0.999]
+    flagged = [v.split("*")[0].strip() for v in ps if not 0.001 <= _testu01_p(v) <= 0.999]
     return (f"TestU01 run not finished: {done} tests completed so far, {len(ps)} p-values, "
             + (f"outside [0.001, 0.999]: {', '.join(flagged)}" if flagged else "none outside [0.001, 0.999]"))
 
 
 def _testu01_p(text: str) -> float:
-    """A p-value as TestU01 prints it: "0.36", "4.2e-5", "eps", "1 - 3.1e-6", "1 - eps1"."""
-    text = text.strip()
+    """A p-value as TestU01 prints it: "0.36", "4.2e-5", "eps", "1 - 3.1e-6", "1 - eps1", and
+    maybe followed by the "*****" it puts after suspicious ones."""
+    text = text.split("*")[0].strip()
     if text.startswith("1 -"):
         rest = text[3:].strip()
         return 1.0 - (0.0 if rest.startswith("eps") else float(rest))

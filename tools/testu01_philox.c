@@ -10,6 +10,7 @@
  *      tools/testu01_philox.c csrc/[a-z]*.c -ltestu01 -ltestu01probdist -ltestu01mylib -lm -lpthread \
  *      -o testu01_philox
  *   ./testu01_philox small|crush|big SEED STREAM [OFFSET [K]]
+ *   ./testu01_philox crush-test=65x3 SEED STREAM    (Crush's test 65, three times)
  * K > 1 takes the words of streams STREAM .. STREAM + K - 1 in turn (word j of each), as
  * tools/rng_quality.py --interleave K does: neighbouring streams must look independent.
  *
@@ -85,7 +86,7 @@ static int parse_u64(const char *text, uint64_t *out)
 static int usage(const char *prog)
 {
     fprintf(stderr,
-            "usage: %s small|crush|big SEED STREAM [OFFSET [K]]\n"
+            "usage: %s small|crush|big|crush-test=NxTIMES|small-test=NxTIMES SEED STREAM [OFFSET [K]]\n"
             "       %s words SEED STREAM OFFSET COUNT [K]   (print words in hex)\n"
             "K in [1, %u]: interleave streams STREAM..STREAM+K-1 word by word (default 1)\n",
             prog, prog, MAX_INTERLEAVE);
@@ -136,6 +137,22 @@ int main(int argc, char **argv)
         bbattery_Crush(gen);
     else if (strcmp(argv[1], "big") == 0)
         bbattery_BigCrush(gen);
+    else if (strncmp(argv[1], "crush-test=", 11) == 0 || strncmp(argv[1], "small-test=", 11) == 0) {
+        /* Replicate one test of a battery (its number in the battery's summary), e.g. to see
+         * whether a suspicious p-value comes back: "crush-test=65x3" runs Crush's test 65 three
+         * times on fresh words. */
+        int rep[256] = {0};
+        unsigned test = 0, times = 1;
+        if (sscanf(argv[1] + 11, "%ux%u", &test, &times) < 1 || test < 1 || test > 200 || times < 1 || times > 100) {
+            unif01_DeleteExternGenBits(gen);
+            return usage(argv[0]);
+        }
+        rep[test] = (int)times;
+        if (argv[1][0] == 'c')
+            bbattery_RepeatCrush(gen, rep);
+        else
+            bbattery_RepeatSmallCrush(gen, rep);
+    }
     else {
         unif01_DeleteExternGenBits(gen);
         return usage(argv[0]);

@@ -143,3 +143,17 @@ def test_summary_counts_dieharder_assessments_and_reads_testu01_summaries():
                                           "outside [0.001, 0.999]: 1 - 4.2e-5, eps, 4.6e-4")
     done = "CPU time used\n========= Summary results of SmallCrush =========\n All tests were passed\n"
     assert _tool().summarize(done).splitlines()[-1] == " All tests were passed"
+
+
+def test_summary_tests_replicated_p_values_for_uniformity():
+    pytest.importorskip("scipy", reason="the uniformity check uses scipy.stats.kstest")
+    block = ("-----------------------------------------------\nTest on the values of the Statistic H\n\n"
+             "Number of degrees of freedom          :   46\nChiSquare statistic                   :   51.74\n"
+             "p-value of test                       :    {}\n")
+    summary = "========= Summary results of Crush =========\n All other tests were passed\n"
+    spread = "".join(block.format(p) for p in ("0.10", "0.30", "0.50", "0.70", "0.90")) + summary
+    bunched = "".join(block.format(p) for p in ("0.9991", "0.9992", "0.9993", "0.9994", "0.9995    *****")) + summary
+    good, bad = _tool().summarize(spread).splitlines()[-1], _tool().summarize(bunched).splitlines()[-1]
+    assert good.startswith("statistic H: 5 replicates, p from 0.1 to 0.9, KS uniformity p = ")
+    assert float(good.rsplit("= ", 1)[1]) > 0.5
+    assert float(bad.rsplit("= ", 1)[1]) < 1e-4

@@ -148,11 +148,29 @@ def summarize(text: str) -> str:
     done = text.count("CPU time used")
     if "Summary results of" in text:
         summary = text[text.index("========= Summary results of"):]
-        return "\n".join(line.rstrip() for line in summary.splitlines() if line.strip())
+        return "\n".join([line.rstrip() for line in summary.splitlines() if line.strip()] + _replicates(text))
     ps = re.findall(r"^p-value of test\s*:\s*(.+?)\s*$", text, flags=re.M)
     flagged = [v.split("*")[0].strip() for v in ps if not 0.001 <= _testu01_p(v) <= 0.999]
     return (f"TestU01 run not finished: {done} tests completed so far, {len(ps)} p-values, "
             + (f"outside [0.001, 0.999]: {', '.join(flagged)}" if flagged else "none outside [0.001, 0.999]"))
+
+
+def _replicates(text: str) -> list[str]:
+    """For a test run several times (crush-test=NxTIMES): per statistic, its p-values and the
+    Kolmogorov-Smirnov p-value of their uniformity (what a sound generator gives)."""
+    pairs = re.findall(r"Statistic (\w+)\s*\n(?:.*\n){0,4}?p-value of test\s*:\s*(.+?)\s*$", text, flags=re.M)
+    by_stat: dict[str, list[float]] = {}
+    for stat, value in pairs:
+        by_stat.setdefault(stat, []).append(_testu01_p(value))
+    lines = []
+    for stat, ps in by_stat.items():
+        if len(ps) >= 5:
+            from scipy import stats
+
+            ks = stats.kstest(ps, "uniform").pvalue
+            lines.append(f"statistic {stat}: {len(ps)} replicates, p from {min(ps):.4g} to {max(ps):.4g}, "
+                         f"KS uniformity p = {ks:.3g}")
+    return lines
 
 
 def _testu01_p(text: str) -> float:

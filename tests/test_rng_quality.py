@@ -151,9 +151,11 @@ def test_summary_tests_replicated_p_values_for_uniformity():
              "Number of degrees of freedom          :   46\nChiSquare statistic                   :   51.74\n"
              "p-value of test                       :    {}\n")
     summary = "========= Summary results of Crush =========\n All other tests were passed\n"
-    spread = "".join(block.format(p) for p in ("0.10", "0.30", "0.50", "0.70", "0.90")) + summary
-    bunched = "".join(block.format(p) for p in ("0.9991", "0.9992", "0.9993", "0.9994", "0.9995    *****")) + summary
+    spread = "# command: nice -n 19 ./testu01_philox crush-test=65x5 42 0\n" + "".join(block.format(p) for p in ("0.10", "0.30", "0.50", "0.70", "0.90")) + summary
+    bunched = "# command: ./testu01_philox crush-test=65x5 42 0\n" + "".join(block.format(p) for p in ("0.9991", "0.9992", "0.9993", "0.9994", "0.9995    *****")) + summary
     good, bad = _tool().summarize(spread).splitlines()[-1], _tool().summarize(bunched).splitlines()[-1]
     assert good.startswith("statistic H: 5 replicates, p from 0.1 to 0.9, KS uniformity p = ")
     assert float(good.rsplit("= ", 1)[1]) > 0.5
     assert float(bad.rsplit("= ", 1)[1]) < 1e-4
+    whole_battery = spread.replace("crush-test=65x5", "crush")  # names shared by different tests
+    assert _tool().summarize(whole_battery).splitlines()[-1] == " All other tests were passed"

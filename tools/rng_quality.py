@@ -157,7 +157,10 @@ def summarize(text: str) -> str:
 
 def _replicates(text: str) -> list[str]:
     """For a test run several times (crush-test=NxTIMES): per statistic, its p-values and the
-    Kolmogorov-Smirnov p-value of their uniformity (what a sound generator gives)."""
+    Kolmogorov-Smirnov p-value of their uniformity (what a sound generator gives). Only for
+    logs of one replicated test: in a whole battery, statistics of different tests share names."""
+    if not re.search(r"^# command: .*-test=\d+x\d+", text, flags=re.M):
+        return []
     pairs = re.findall(r"Statistic (\w+)\s*\n(?:.*\n){0,4}?p-value of test\s*:\s*(.+?)\s*$", text, flags=re.M)
     by_stat: dict[str, list[float]] = {}
     for stat, value in pairs:

@@ -166,8 +166,12 @@ def summarize(best: dict[str, float], model: str, params: int, threads: int, rou
 
 def from_json(path: str) -> int:
     """Summarize a pytest-benchmark JSON of benchmarks/test_model_init.py (best round per case)."""
-    with open(path, encoding="utf-8") as handle:
-        data = json.load(handle)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        print(f"{path}: cannot read a pytest-benchmark JSON file: {exc}", file=sys.stderr)
+        return 2
     runs: dict[tuple[str, int], dict[str, float]] = {}
     params: dict[str, int] = {}
     rounds: dict[str, set[int]] = {}

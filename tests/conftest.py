@@ -81,3 +81,15 @@ def need_c():
 
 def running_in_ci() -> bool:
     return os.environ.get("CI", "") not in ("", "0", "false")
+
+
+SANITIZER_VARIABLES = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")
+
+
+def env_without_sanitizer_preload(**extra: str) -> dict[str, str]:
+    """The environment for a program the tests build and run on its own (other toolchains,
+    emulators, a ThreadSanitizer binary): tools/sanitize.sh preloads ASan into this process,
+    and that preload breaks such programs (musl's loader, wine, TSan fail before main)."""
+    env = {k: v for k, v in os.environ.items() if k not in SANITIZER_VARIABLES}
+    env.update(extra)
+    return env

@@ -12,7 +12,7 @@ import pytest
 
 import fastinit as fi
 
-from conftest import ROOT, needs_source_tree, running_in_ci
+from conftest import ROOT, env_without_sanitizer_preload, needs_source_tree, running_in_ci
 
 CC = shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
 needs_cc = pytest.mark.skipif(CC is None, reason="no C compiler found on PATH")
@@ -95,9 +95,9 @@ def test_c_core_builds_and_passes_with_other_toolchains(tmp_path, name):
     exe = tmp_path / ("test_vectors.exe" if "win" in name else "test_vectors")
     strict = [f for f in STRICT if f != "-pthread"]
     build = subprocess.run([cc, *strict, *flags, "-O2", str(ROOT / "tests/c/test_vectors.c"), *CSRC, "-lm", "-o", str(exe)],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env_without_sanitizer_preload())
     assert build.returncode == 0, build.stderr[-3000:]
-    env = dict(os.environ, WINEDEBUG="-all", WINEPREFIX=str(tmp_path / "wine"))
+    env = env_without_sanitizer_preload(WINEDEBUG="-all", WINEPREFIX=str(tmp_path / "wine"))
     out = subprocess.run([*runner, str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True,
                          env=env, timeout=600)
     last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""

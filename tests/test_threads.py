@@ -14,7 +14,7 @@ import pytest
 
 import fastinit as fi
 
-from conftest import BACKENDS, DISTRIBUTIONS, FLOAT_DTYPES, ROOT, bits, np_dtype
+from conftest import BACKENDS, DISTRIBUTIONS, FLOAT_DTYPES, ROOT, bits, env_without_sanitizer_preload, np_dtype
 
 needs_c = pytest.mark.skipif("c" not in BACKENDS, reason="threads are a feature of the C extension")
 BIG = (1 << 20) + 37  # well above the size at which fills are split over threads
@@ -255,14 +255,6 @@ def test_fork_while_another_thread_is_filling():
     assert out.stdout.strip() == "[0, 0, 0, 0, 0] 0"
 
 
-def _without_preload(**extra: str) -> dict[str, str]:
-    """The environment for a ThreadSanitizer binary: tools/sanitize.sh preloads ASan into this
-    process, and a TSan program started with ASan preloaded crashes before main."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
-    env.update(extra)
-    return env
-
-
 def test_set_num_threads_racing_with_fills_is_free_of_data_races_under_tsan(tmp_path):
     """The C pool under ThreadSanitizer: two threads fill while a third changes the thread
     count (tests/c/test_threads_race.c); no data race is reported and every fill is right."""
@@ -279,7 +271,7 @@ def test_set_num_threads_racing_with_fills_is_free_of_data_races_under_tsan(tmp_
     if build.returncode != 0:
         pytest.skip(f"{cc} cannot build with -fsanitize=thread here: {build.stderr[-300:]}")
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=300,
-                         env=_without_preload(TSAN_OPTIONS="halt_on_error=0 exitcode=66"))
+                         env=env_without_sanitizer_preload(TSAN_OPTIONS="halt_on_error=0 exitcode=66"))
     if "unexpected memory mapping" in out.stderr or "FATAL: ThreadSanitizer" in out.stderr:
         pytest.skip(f"ThreadSanitizer cannot run on this kernel: {out.stderr[:200]}")
     assert "WARNING: ThreadSanitizer" not in out.stderr, out.stderr[:3000]

@@ -18,9 +18,10 @@ SANITIZE = os.environ.get("FASTINIT_SANITIZE", "") not in ("", "0")
 
 # -ffp-contract=off: no fused multiply-add, so C rounds exactly like the NumPy backend.
 # -fno-fast-math: these flags come after CFLAGS from the environment and Python's build
-# config, so they also undo a -ffast-math / -Ofast found there (measured: -ffast-math alone
-# breaks 56 of the C driver's checks, -ffp-contract=off alone does not repair them).
-# Never -march=native: the wheels must run on any x86-64 / arm64 CPU (SIMD paths are chosen
+# config, so they also undo GCC's fast-math option (or the "fast" -O level) found there
+# (measured: fast-math alone breaks 56 of the C driver's checks, -ffp-contract=off alone
+# does not repair them). Never tune for the build machine ("native" -march): the wheels must
+# run on any x86-64 / arm64 CPU (SIMD paths are chosen
 # at run time). On 32-bit x86, use SSE2 arithmetic, not the x87's 80-bit registers, whose
 # double rounding would differ from NumPy.
 GCC_FLAGS = ["-O3", "-fno-fast-math", "-ffp-contract=off", "-fno-strict-aliasing"]

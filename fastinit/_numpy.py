@@ -4,7 +4,8 @@ to the C extension (tests/test_backends.py proves it element by element).
 It works in chunks of ``CHUNK`` elements, so its extra memory stays bounded whatever the
 buffer size, and Ctrl-C interrupts a large fill between two NumPy operations (Python checks
 for signals itself there; tests/test_interrupt.py measures it). Arguments arrive validated
-by ``fastinit._api``; ``out`` is a writable, C-contiguous NumPy array whose element type matches ``dtype`` (uint16 for bfloat16/float16).
+by ``fastinit._api``; ``out`` is a writable, C-contiguous NumPy array whose element type
+matches ``dtype`` (uint16 for bfloat16/float16).
 """
 from __future__ import annotations
 

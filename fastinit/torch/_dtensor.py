@@ -38,26 +38,27 @@ _NP_TYPES = {FLOAT32: np.float32, FLOAT64: np.float64, BFLOAT16: np.uint16, FLOA
 _RANDOM_ENTRIES = ("fill_bits", "fill_uniform", "fill_normal", "fill_trunc_normal")
 _MAP_NORESERVE = 0x4000 if sys.platform.startswith("linux") else 0  # Linux <sys/mman.h>
 
-_DTensor: Any = None  # torch.distributed.tensor.DTensor, imported on first use
-
-
 def _dtensor_type() -> Any:
-    global _DTensor
-    if _DTensor is None:
-        if not torch.distributed.is_available():
-            _DTensor = type(None)  # no torch.distributed in this build: nothing is a DTensor
-        else:
-            from torch.distributed.tensor import DTensor
+    """torch.distributed.tensor.DTensor if that module is imported (else no tensor can be
+    one; importing it here would cost the first fill of every process seconds)."""
+    module = sys.modules.get("torch.distributed.tensor")
+    return getattr(module, "DTensor", None) if module is not None else None
 
-            _DTensor = DTensor
-    return _DTensor
+
+# MPS has no float64 and compiles its kernels with fast math: its tensors are filled on the
+# CPU and copied, as before the torch-ops backend existed.
+_FILLED_ON_CPU = ("cpu", "mps")
+_torch_ops_on_cpu = False  # tests: CPU tensors take the device path (the torch-ops backend)
 
 
 def needs_routing(tensor: torch.Tensor) -> bool:
     """True for a DTensor or a tensor on a device other than the CPU (and meta)."""
-    if type(tensor) is not torch.Tensor and isinstance(tensor, _dtensor_type()):
-        return True
-    return tensor.device.type not in ("cpu", "meta")
+    if type(tensor) is not torch.Tensor:
+        dtensor = _dtensor_type()
+        if dtensor is not None and isinstance(tensor, dtensor):
+            return True
+    device = tensor.device.type
+    return device not in ("cpu", "meta") or (_torch_ops_on_cpu and device == "cpu")
 
 
 # ------------------------------------------------------------- global coordinates
@@ -244,16 +245,20 @@ def fill_(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> None:
     element with the values of the whole, or a device tensor on its device. Called under
     ``torch.no_grad()`` by ``_functions._fill``."""
     code = _CODES[tensor.dtype]
-    if isinstance(tensor, _dtensor_type()):
+    dtensor = _dtensor_type()
+    if dtensor is not None and isinstance(tensor, dtensor):
         local, shard_runs = _dtensor_runs(tensor)
     else:
         local, shard_runs = tensor, [(0, 0, tensor.numel())] if tensor.numel() else []
     if local.device.type == "meta":
         return
     local = local.detach()
-    on_device = local.device.type != "cpu"
-    work = local if local.is_contiguous() else torch.empty(tuple(local.shape), dtype=local.dtype,
-                                                           device=local.device)
+    device = local.device.type
+    on_device = device not in _FILLED_ON_CPU or (_torch_ops_on_cpu and device == "cpu")
+    if local.is_contiguous() and (on_device or device == "cpu"):
+        work = local
+    else:  # a contiguous buffer on the device that fills it, copied into the tensor after
+        work = torch.empty(tuple(local.shape), dtype=local.dtype, device=local.device if on_device else "cpu")
     target = work.reshape(-1) if on_device else _flat_cpu_target(work)
     plan = _Plan(target, shard_runs, on_device)
     virtual = _virtual(tuple(int(d) for d in tensor.shape), code)

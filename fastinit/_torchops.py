@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from . import _mathspec as spec
+from ._contract import CONSTANT, NORMAL, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, TRUNC_NORMAL, UNIFORM
 from ._params import BFLOAT16, FLOAT16, FLOAT64, UINT32, UINT64, trunc_normal_params
 
 NAME = "torch"
@@ -37,10 +38,7 @@ CONTRACT_VERSION = 1  # the contract this file implements; tests check it is _ma
 CHUNK_CPU = 1 << 16
 CHUNK_DEVICE = 1 << 22  # fewer, larger kernel launches on an accelerator
 
-_M0 = 0xD2511F53
-_M1 = 0xCD9E8D57
-_W0 = 0x9E3779B9
-_W1 = 0xBB67AE85
+_M0, _M1, _W0, _W1 = PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1
 _MASK32 = 0xFFFFFFFF
 _I64 = torch.int64
 _F32 = torch.float32
@@ -440,6 +438,21 @@ def fill_trunc_normal(out, dtype, seed, stream, offset, mean, std, a, b):
 
 def fill_constant(out, dtype, value):
     _fill(_gen_constant, out, dtype, 0, 0, 0, (value,))
+
+
+def fill(out, resolved, seed, stream, offset):
+    """Run a resolved call of ``fastinit._call`` (dist, dtype, p0..p3) on ``out``."""
+    dist, dtype = resolved[0], resolved[1]
+    if dist == UNIFORM:
+        fill_uniform(out, dtype, seed, stream, offset, resolved[2], resolved[3])
+    elif dist == NORMAL:
+        fill_normal(out, dtype, seed, stream, offset, resolved[2], resolved[3])
+    elif dist == TRUNC_NORMAL:
+        fill_trunc_normal(out, dtype, seed, stream, offset, *resolved[2:6])
+    elif dist == CONSTANT:
+        fill_constant(out, dtype, resolved[2])
+    else:
+        fill_bits(out, dtype, seed, stream, offset)
 
 
 def isa() -> str:

@@ -7,16 +7,13 @@ holds there; a device tensor is filled on its device by the torch-ops backend
 (``fastinit._torchops``), with the same bits as the C backend. Neither ever materializes the
 logical tensor.
 
-How: the fill of fastinit.torch (a closure over ``fastinit._api``, which checks the
-arguments, resolves fans from the shape it sees and takes the stream once) runs once, on a
-*virtual* buffer of the logical (global) shape: an anonymous memory mapping that is never
-touched, so it costs address space and no memory. While it runs, the backend of
-``fastinit._backend`` is wrapped in a router; when the core hands the virtual buffer to the
-backend (``fill_uniform(out, dtype, seed, stream, offset, low, high)``, ...), the router fills
-instead each run of the local shard (``_shards.runs``) at its global offset, on the shard's
-own memory (the C/NumPy backend for CPU memory, the torch-ops backend on a device). So fans
-come from the global shape, the stream is the parameter's, every check is the core's, and
-the values are those of the whole tensor, for any placement and world size.
+How: a fill is a resolved call of ``fastinit._call`` (distribution and parameters checked
+and resolved once, fans from the global shape) plus (seed, stream, offset). ``fill_resolved``
+runs it on each run of the local shard (``_shards.runs``), at the run's global element
+offset, on the shard's own memory (``_call.fill_raw`` for CPU memory, the torch-ops backend on
+a device). ``fill_`` gets the resolved call out of fastinit.torch's fill closures (see below).
+So the stream is the parameter's, every check is the core's, and the values are those of
+the whole tensor, for any placement and world size.
 """
 from __future__ import annotations
 
@@ -30,12 +27,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import _api, _backend
+from .. import _api, _backend, _call, _numpy
 from .._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
 
 _CODES = {torch.float32: FLOAT32, torch.float64: FLOAT64, torch.bfloat16: BFLOAT16, torch.float16: FLOAT16}
 _NP_TYPES = {FLOAT32: np.float32, FLOAT64: np.float64, BFLOAT16: np.uint16, FLOAT16: np.uint16}
-_RANDOM_ENTRIES = ("fill_bits", "fill_uniform", "fill_normal", "fill_trunc_normal")
 _MAP_NORESERVE = 0x4000 if sys.platform.startswith("linux") else 0  # Linux <sys/mman.h>
 
 def _dtensor_type() -> Any:
@@ -131,7 +127,51 @@ def _dtensor_runs(tensor: Any) -> tuple[torch.Tensor, list[tuple[int, int, int]]
     return local, runs(global_shape, [_compress(ix) for ix in indices])
 
 
-# ----------------------------------------------------------------- virtual buffers
+# ------------------------------------------------------------------- the shard fill
+
+
+def fill_resolved(tensor: torch.Tensor, resolved: Any, seed: int, stream: int, offset: int = 0) -> None:
+    """Run a resolved call (``fastinit._call.resolve*``, resolved for the tensor's *logical*
+    shape: a DTensor's global one) on the tensor's own memory: each run of a DTensor's local
+    shard at its global element offset (``offset +`` its index in the whole tensor), a device
+    tensor on its device. This is what the fill of a routed tensor comes down to; an adapter
+    that resolves calls itself (fastinit.torch's ``_fill``) may call it directly."""
+    dtensor = _dtensor_type()
+    if dtensor is not None and isinstance(tensor, dtensor):
+        local, shard_runs = _dtensor_runs(tensor)
+    else:
+        local, shard_runs = tensor, [(0, 0, tensor.numel())] if tensor.numel() else []
+    if local.device.type == "meta" or not shard_runs:
+        return
+    local = local.detach()
+    device = local.device.type
+    on_device = device not in _FILLED_ON_CPU or (_torch_ops_on_cpu and device == "cpu")
+    if local.is_contiguous() and (on_device or device == "cpu"):
+        work = local
+    else:  # a contiguous buffer on the device that fills it, copied into the tensor after
+        work = torch.empty(tuple(local.shape), dtype=local.dtype, device=local.device if on_device else "cpu")
+    code = _CODES[tensor.dtype]
+    if on_device:
+        from .. import _torchops
+
+        flat = work.reshape(-1)
+        for local_first, global_first, count in shard_runs:
+            _torchops.fill(flat[local_first:local_first + count], resolved, seed, stream, offset + global_first)
+    else:
+        address, itemsize = work.data_ptr(), work.element_size()
+        for local_first, global_first, count in shard_runs:
+            _call.fill_raw(address + local_first * itemsize, count, code, seed, stream, offset + global_first,
+                           resolved)
+    if work is not local:
+        local.copy_(work)
+
+
+# ---------------------------------------------- the closures of fastinit.torch's _fill
+# A fill of fastinit.torch today is a closure over fastinit._api, which checks the arguments,
+# resolves fans from the buffer's shape and takes the stream. It runs once on a *virtual*
+# buffer of the logical shape (an anonymous mapping that nothing touches: address space, no
+# memory) while the active backend is wrapped in a router that, for that buffer only,
+# records the resolved call instead of running it; fill_resolved then runs it on the shard.
 
 
 def _virtual(shape: tuple[int, ...], code: int) -> Any:
@@ -150,93 +190,74 @@ def _virtual(shape: tuple[int, ...], code: int) -> Any:
     return _api.RawBuffer(arr, code) if code in (BFLOAT16, FLOAT16) else arr
 
 
-def _address(arr: np.ndarray) -> int:
-    return int(arr.__array_interface__["data"][0])
-
-
-class _Plan:
-    """Where one fill really goes: runs of a target (CPU array or device tensor)."""
-
-    def __init__(self, target: Any, shard_runs: list[tuple[int, int, int]], on_device: bool):
-        self.target = target  # flat: a NumPy array (CPU) or a 1-D torch tensor (device)
-        self.runs = shard_runs
-        self.on_device = on_device
-        self.calls = 0
-
-    def write(self, cpu_backend: Any, entry: str, dtype: int, args: tuple[Any, ...]) -> None:
-        self.calls += 1
-        if self.on_device:
-            from .. import _torchops as backend
-        else:
-            backend = cpu_backend
-        fill = getattr(backend, entry)
-        if entry == "fill_constant":
-            for local_first, _, count in self.runs:
-                fill(self.target[local_first:local_first + count], dtype, *args)
-            return
-        if entry not in _RANDOM_ENTRIES:
-            raise RuntimeError(f"internal: the backend entry {entry} has no shard rule")
-        seed, stream, offset, params = args[0], args[1], args[2], args[3:]
-        for local_first, global_first, count in self.runs:
-            fill(self.target[local_first:local_first + count], dtype, seed, stream, offset + global_first, *params)
+def _address(arr: Any) -> int | None:
+    return int(arr.__array_interface__["data"][0]) if isinstance(arr, np.ndarray) else None
 
 
 class _Router:
-    """Stands in for the active backend while routed fills run: an entry point called on a
-    registered virtual buffer fills that buffer's plan; any other call goes to the backend."""
+    """Stands in for the active backend while routed fills are captured: ``fill`` on a
+    registered virtual buffer records (resolved, seed, stream, offset); every other call goes
+    to the backend as ``fastinit._call`` would have sent it."""
 
     def __init__(self, backend: Any):
         self.backend = backend
 
     def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.backend, name)
-        if not name.startswith("fill_"):
-            return attr
+        return getattr(self.backend, name)
 
-        def entry(out: Any, dtype: int, *args: Any) -> Any:
-            plan = _plans.get(_address(out)) if isinstance(out, np.ndarray) else None
-            if plan is None:
-                return attr(out, dtype, *args)
-            return plan.write(self.backend, name, dtype, args)
+    def fill(self, out: Any, resolved: Any, seed: int, stream: int, offset: int) -> None:
+        captured = _captures.get(_address(out))
+        if captured is not None:
+            captured.append((resolved, seed, stream, offset))
+        elif self.backend is _numpy:
+            _call._numpy_fill(out, resolved, seed, stream, offset)
+        else:
+            self.backend.fill(out, resolved, seed, stream, offset)
 
-        return entry
+    def fill_raw(self, address: int, count: int, dtype: int, seed: int, stream: int, offset: int,
+                 resolved: Any) -> None:
+        if self.backend is _numpy:  # another thread's fill on the NumPy backend: as _call does
+            with _unrouted():
+                _call.fill_raw(address, count, dtype, seed, stream, offset, resolved)
+        else:
+            self.backend.fill_raw(address, count, dtype, seed, stream, offset, resolved)
 
 
-_plans: dict[int, _Plan] = {}
-_route_lock = threading.Lock()
+_captures: dict[int | None, list] = {}
+_route_lock = threading.RLock()
 _route_depth = 0
 
 
 @contextlib.contextmanager
-def _routing(virtual: Any, plan: _Plan) -> Iterator[None]:
+def _capturing(virtual: Any) -> Iterator[list]:
     global _route_depth
-    arr = virtual.arr if isinstance(virtual, _api.RawBuffer) else virtual
-    key = _address(arr)
+    key = _address(virtual.arr if isinstance(virtual, _api.RawBuffer) else virtual)
+    captured: list = []
     with _route_lock:
         if _route_depth == 0:
             _backend._active = _Router(_backend._active)
         _route_depth += 1
-        _plans[key] = plan
+        _captures[key] = captured
     try:
-        yield
+        yield captured
     finally:
         with _route_lock:
-            del _plans[key]
+            del _captures[key]
             _route_depth -= 1
-            if _route_depth == 0:
-                router = _backend._active
-                if isinstance(router, _Router):
-                    _backend._active = router.backend
+            if _route_depth == 0 and isinstance(_backend._active, _Router):
+                _backend._active = _backend._active.backend
 
 
-# ----------------------------------------------------------------------- the fill
-
-
-def _flat_cpu_target(local: torch.Tensor) -> Any:
-    from ._functions import _raw
-
-    raw = _raw(local)
-    return (raw.arr if isinstance(raw, _api.RawBuffer) else raw).reshape(-1)
+@contextlib.contextmanager
+def _unrouted() -> Iterator[None]:
+    """The real backend for one call made through the router (under the routing lock)."""
+    with _route_lock:
+        router = _backend._active
+        _backend._active = router.backend if isinstance(router, _Router) else router
+        try:
+            yield
+        finally:
+            _backend._active = router
 
 
 def fill_(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> None:
@@ -244,28 +265,10 @@ def fill_(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> None:
     shape) so that it writes the tensor's own memory: a DTensor's local shard, element for
     element with the values of the whole, or a device tensor on its device. Called under
     ``torch.no_grad()`` by ``_functions._fill``."""
-    code = _CODES[tensor.dtype]
-    dtensor = _dtensor_type()
-    if dtensor is not None and isinstance(tensor, dtensor):
-        local, shard_runs = _dtensor_runs(tensor)
-    else:
-        local, shard_runs = tensor, [(0, 0, tensor.numel())] if tensor.numel() else []
-    if local.device.type == "meta":
-        return
-    local = local.detach()
-    device = local.device.type
-    on_device = device not in _FILLED_ON_CPU or (_torch_ops_on_cpu and device == "cpu")
-    if local.is_contiguous() and (on_device or device == "cpu"):
-        work = local
-    else:  # a contiguous buffer on the device that fills it, copied into the tensor after
-        work = torch.empty(tuple(local.shape), dtype=local.dtype, device=local.device if on_device else "cpu")
-    target = work.reshape(-1) if on_device else _flat_cpu_target(work)
-    plan = _Plan(target, shard_runs, on_device)
-    virtual = _virtual(tuple(int(d) for d in tensor.shape), code)
-    with _routing(virtual, plan):
+    virtual = _virtual(tuple(int(d) for d in tensor.shape), _CODES[tensor.dtype])
+    with _capturing(virtual) as captured:
         fill(virtual)
-    if tensor.numel() and plan.calls == 0:
-        # the fill wrote the virtual buffer directly (a path that bypasses fastinit._backend)
+    if tensor.numel() and not captured:
         raise RuntimeError("internal: a routed fill did not reach the backend router; the tensor was not written")
-    if work is not local:
-        local.copy_(work)
+    for resolved, seed, stream, offset in captured:
+        fill_resolved(tensor, resolved, seed, stream, offset)

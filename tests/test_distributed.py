@@ -9,6 +9,7 @@ group's timeout and a wall-clock limit here) and every rank is ended in a ``fina
 from __future__ import annotations
 
 import json
+import math
 import os
 import pathlib
 import socket
@@ -114,8 +115,6 @@ def _stats(out_dir: pathlib.Path, case: str, world: int) -> list[dict]:
 @pytest.mark.parametrize("world", [1, 2, 4])
 @pytest.mark.parametrize("case", ["shard0", "shard1", "replicate"])
 def test_1d_mesh_placements_equal_the_one_process_build(ranks, world, case):
-    if case == "llama":
-        pytest.importorskip("transformers")
     out_dir = ranks(world)
     _assert_bitwise_equal(torch.load(out_dir / f"{case}.pt"), _reference("toy", "init_model"))
     placements = _stats(out_dir, case, world)[0]["placements"]
@@ -176,3 +175,59 @@ def test_peak_rss_of_a_rank_is_its_shard_plus_a_fixed_overhead(ranks, world, pla
         # the control (build the whole weight, slice the shard) exceeds the bound: the
         # measurement sees a rank that materializes the whole tensor
         assert s["control_growth"] > bound, s
+
+
+# ---- the coordinates and runs themselves (no process group) ---------------------------------
+
+
+def test_strided_shard_coordinates_follow_torchs_fsdp2_plus_tp_table():
+    # placement_types._StridedShard's docstring: 8 rows, mesh (dp=2, tp=2),
+    # [_StridedShard(0, sf=2), Shard(0)]: ranks (0,0), (0,1), (1,0), (1,1) hold rows 0-1, 4-5, 2-3, 6-7
+    from torch.distributed.tensor.placement_types import Shard, _StridedShard
+
+    from fastinit.torch._dtensor import global_indices
+
+    placements = (_StridedShard(0, split_factor=2), Shard(0))
+    got = {coord: global_indices((8, 8), (2, 2), list(coord), placements)[0]
+           for coord in [(0, 0), (0, 1), (1, 0), (1, 1)]}
+    assert got == {(0, 0): [0, 1], (0, 1): [4, 5], (1, 0): [2, 3], (1, 1): [6, 7]}
+
+
+def test_uneven_shards_follow_torch_chunk():
+    from torch.distributed.tensor.placement_types import Shard
+
+    from fastinit.torch._dtensor import global_indices
+
+    rows = [global_indices((10, 3), (4,), [r], (Shard(0),))[0] for r in range(4)]
+    assert rows == [list(t.tolist()) for t in torch.arange(10).chunk(4)]
+    assert global_indices((3, 2), (4,), [3], (Shard(0),))[0] == []
+
+
+def test_partial_placements_are_refused():
+    from torch.distributed.tensor.placement_types import Partial
+
+    from fastinit.torch._dtensor import global_indices
+
+    with pytest.raises(ValueError, match="Partial"):
+        global_indices((4, 4), (2,), [0], (Partial(),))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_runs_cover_exactly_the_shard_in_row_major_order(seed):
+    # brute force: the runs enumerate the shard's elements with their global flat indices
+    import random
+
+    from fastinit.torch._dtensor import _compress
+    from fastinit.torch._shards import runs
+
+    rng = random.Random(seed)
+    shape = tuple(rng.randint(1, 6) for _ in range(rng.randint(1, 4)))
+    picked = [sorted(rng.sample(range(size), rng.randint(1, size))) for size in shape]
+    expected = torch.arange(math.prod(shape)).reshape(shape)[torch.meshgrid(
+        *[torch.tensor(p) for p in picked], indexing="ij")].reshape(-1).tolist()
+    got = [None] * len(expected)
+    for local_first, global_first, count in runs(shape, [_compress(p) for p in picked]):
+        for k in range(count):
+            assert got[local_first + k] is None
+            got[local_first + k] = global_first + k
+    assert got == expected

@@ -12,6 +12,7 @@ The one-process reference builds (``build``) are the same functions without shar
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import math
 import os
@@ -111,6 +112,20 @@ class Transformer(nn.Module):
         nn.init.trunc_normal_(self.output.weight, mean=0.0, std=self.output.in_features ** -0.5, a=-0.6, b=0.6)
 
 
+class CapturedInitTransformer(Transformer):
+    """torchtitan 0.3.0's pattern: ``partial(nn.init.trunc_normal_, ...)`` made when the model
+    config is built, before any patch() (torchtitan/models/llama3/__init__.py)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight_init = functools.partial(nn.init.trunc_normal_, std=0.02)
+        self.zero_init = nn.init.zeros_
+
+    def init_weights(self) -> None:
+        for name, param in self.named_parameters():
+            (self.weight_init if param.dim() > 1 else self.zero_init)(param)
+
+
 def llama_config():
     from transformers import LlamaConfig
 
@@ -131,6 +146,8 @@ def build(kind: str) -> nn.Module:
             return Toy()
         if kind == "transformer":
             return Transformer()
+        if kind == "captured":
+            return CapturedInitTransformer()
         if kind == "llama":
             from transformers import LlamaForCausalLM
 
@@ -164,7 +181,7 @@ def _initialize(model: nn.Module, kind: str, how: str) -> None:
         with I.patch():
             model.init_weights()
         return
-    scheme = {"toy": toy_scheme, "transformer": dict, "llama": llama_scheme}[kind]()
+    scheme = {"toy": toy_scheme, "transformer": dict, "llama": llama_scheme, "captured": dict}[kind]()
     I.init_model(model, SEED, scheme=scheme, progress=False)
 
 
@@ -229,6 +246,7 @@ CASES = {
     "replicate": ("toy", "init_model", lambda: _one_d("replicate")),
     "fsdp": ("transformer", "init_model", lambda: _fsdp("transformer")),
     "fsdp_patch": ("transformer", "patch", lambda: _fsdp("transformer")),
+    "captured_patch": ("captured", "patch", lambda: _fsdp("captured")),
     "tp_fsdp": ("transformer", "init_model", _tp_fsdp),
     "llama": ("llama", "init_model", lambda: _fsdp("llama")),
 }
@@ -304,7 +322,13 @@ def run(out_dir: pathlib.Path, case: str) -> None:
         kind, how, make = CASES[case]
         model = make()
         model.to_empty(device="cpu")
-        _initialize(model, kind, how)
+        try:
+            _initialize(model, kind, how)
+        except Exception as exc:  # noqa: BLE001 - reported to the test (raised alike on every rank)
+            stats["error"] = f"{type(exc).__name__}: {exc}"
+            (out_dir / f"{case}.rank{rank}.json").write_text(json.dumps(stats))
+            dist.barrier()
+            return
         gathered = {}
         for name, param in model.named_parameters():
             gathered[name] = param.full_tensor() if hasattr(param, "full_tensor") else param.detach()

@@ -60,20 +60,19 @@ def needs_routing(tensor: torch.Tensor) -> bool:
 # ------------------------------------------------------------- global coordinates
 
 
-def _compress(indices: list[int]) -> list[tuple[int, int, int]]:
-    """Sorted-by-position global indices -> segments (local start, global start, length)."""
-    segments: list[tuple[int, int, int]] = []
-    for position, index in enumerate(indices):
-        if segments and segments[-1][1] + segments[-1][2] == index:
-            local, first, length = segments[-1]
-            segments[-1] = (local, first, length + 1)
-        else:
-            segments.append((position, index, 1))
-    return segments
+def _compress(indices: Any) -> list[tuple[int, int, int]]:
+    """Global indices in local order -> segments (local start, global start, length) of
+    consecutive indices."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if indices.size == 0:
+        return []
+    starts = np.flatnonzero(np.diff(indices) != 1) + 1
+    bounds = np.concatenate(([0], starts, [indices.size]))
+    return [(int(lo), int(indices[lo]), int(hi - lo)) for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def global_indices(global_shape: tuple[int, ...], mesh_shape: tuple[int, ...], coordinate: list[int],
-                   placements: tuple[Any, ...]) -> list[list[int]]:
+                   placements: tuple[Any, ...]) -> list[np.ndarray]:
     """For each tensor dimension, the global indices the local shard holds, in local order.
 
     Placements are applied left to right, as DTensor does (``_StridedShard`` carries the
@@ -84,7 +83,7 @@ def global_indices(global_shape: tuple[int, ...], mesh_shape: tuple[int, ...], c
     from torch.distributed.tensor.placement_types import Partial, Replicate, Shard, _StridedShard
     from torch.distributed.tensor.placement_types import _StridedShardOffsetMode
 
-    indices = [list(range(size)) for size in global_shape]
+    indices = [np.arange(size, dtype=np.int64) for size in global_shape]
     for mesh_dim, placement in enumerate(placements):
         if isinstance(placement, Replicate):
             continue
@@ -98,7 +97,7 @@ def global_indices(global_shape: tuple[int, ...], mesh_shape: tuple[int, ...], c
         if isinstance(placement, _StridedShard):
             _, picked = placement.local_shard_size_and_offset(len(current), chunks, rank,
                                                               _StridedShardOffsetMode.ALL)
-            indices[dim] = [current[i] for i in picked]
+            indices[dim] = current[np.asarray(picked, dtype=np.int64)]
         else:
             size, start = Shard.local_shard_size_and_offset(len(current), chunks, rank)
             indices[dim] = current[int(start):int(start) + int(size)]

@@ -26,9 +26,10 @@ if not torch.distributed.is_available():
 import dist_worker  # noqa: E402  (tests/ is on sys.path, as for conftest)
 
 HERE = pathlib.Path(__file__).resolve().parent
-LAUNCH_SECONDS = 150
-ONE_D = ["shard0", "shard1", "replicate", "fsdp", "fsdp_patch", "captured_patch", "llama"]
-CASES = {1: ONE_D, 2: ONE_D + ["rss_shard0", "rss_shard1"], 4: ONE_D + ["tp_fsdp", "rss_shard0", "rss_shard1"]}
+LAUNCH_SECONDS = 480  # a guard against a hung rank, not a speed limit (the machine may be shared)
+ONE_D = ["shard0", "shard1", "replicate", "fsdp", "fsdp_patch", "llama"]
+CASES = {1: ONE_D, 2: ONE_D + ["captured_patch", "rss_shard0", "rss_shard1"],
+         4: ONE_D + ["captured_patch", "tp_fsdp", "rss_shard0", "rss_shard1"]}
 
 
 def _free_port() -> int:
@@ -73,19 +74,27 @@ def _tail(out_dir: pathlib.Path, world: int) -> str:
     return "\n".join(f"--- rank {r}\n" + (out_dir / f"rank{r}.log").read_text()[-3000:] for r in range(world))
 
 
-_RUNS: dict[int, pathlib.Path] = {}
+_RUNS: dict[int, pathlib.Path | str] = {}
 
 
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory):
-    """world size -> the directory of a finished launch (each world size launched once)."""
+    """world size -> the directory of a finished launch (each world size launched once; a
+    failed launch fails every test of that world size without another launch)."""
 
     def get(world: int) -> pathlib.Path:
         if world not in _RUNS:
             out_dir = tmp_path_factory.mktemp(f"world{world}")
-            _launch(world, CASES[world], out_dir)
+            try:
+                _launch(world, CASES[world], out_dir)
+            except pytest.fail.Exception as exc:
+                _RUNS[world] = str(exc)
+                raise
             _RUNS[world] = out_dir
-        return _RUNS[world]
+        run = _RUNS[world]
+        if isinstance(run, str):
+            pytest.fail(f"the launch of {world} ranks failed earlier:\n{run}")
+        return run
 
     return get
 
@@ -143,9 +152,10 @@ def test_init_weights_under_patch_on_fsdp2_equals_the_one_process_build(ranks, w
     _assert_bitwise_equal(torch.load(ranks(world) / "fsdp_patch.pt"), _reference("transformer", "patch"))
 
 
-@pytest.mark.xfail(strict=True, reason="needs the TorchFunctionMode interception of issue 11 item 1 (helper "
-                   "'intercept'): function objects captured before patch() still call torch's own init")
-@pytest.mark.parametrize("world", [1, 2, 4])
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs the TorchFunctionMode interception of issue 11 item 1 (helper "
+                   "'intercept'): function objects captured before patch() still call torch's own init "
+                   "(on 1 rank torch's own values happen to match, so 2 and 4 ranks only)")
+@pytest.mark.parametrize("world", [2, 4])
 def test_captured_init_functions_under_patch_on_fsdp2_equal_the_one_process_build(ranks, world):
     out_dir = ranks(world)
     errors = [s.get("error") for s in _stats(out_dir, "captured_patch", world)]

@@ -4,8 +4,8 @@
  * first, walked by everything here; Python reads the names from it through fi_isa_at (no
  * second list anywhere). Compiled for the baseline CPU only, like xxHash's x86 dispatcher:
  * at first use each descriptor whose kernels are in this build is probed once (x86: cpuid,
- * plus xgetbv to check that the OS saves the AVX / AVX-512 register state; AArch64: NEON is
- * part of the baseline), the best one is chosen, and FASTINIT_ISA=scalar|avx2|avx512|neon
+ * plus xgetbv to check that the OS saves the AVX / AVX-512 register state, in cpuid_x86.c;
+ * AArch64: NEON is part of the baseline), the best one is chosen, and FASTINIT_ISA=scalar|avx2|avx512|neon
  * may force a level (fi_isa_init returns FI_E_ISA if this build or CPU lacks it, and the
  * best level stays in use; the Python layer turns that into an error naming the cause). */
 #include <stddef.h>
@@ -23,71 +23,9 @@
 
 /* CPU probes ------------------------------------------------------------------------------ */
 
-#if FI_HAVE_X86_SIMD
-/* cpuid and xgetbv: MSVC's intrinsics where the compiler is MSVC or clang-cl (which define
- * _MSC_VER and may lack GCC's <cpuid.h>), GCC's <cpuid.h> and inline assembly elsewhere
- * (GCC, clang, mingw-w64). Both give the registers as the instruction leaves them. */
-#if defined(_MSC_VER)
-#include <intrin.h>
-static void cpuid_count(unsigned leaf, unsigned subleaf, unsigned r[4])
-{
-    int regs[4];
-    __cpuidex(regs, (int)leaf, (int)subleaf);
-    for (int i = 0; i < 4; i++)
-        r[i] = (unsigned)regs[i];
-}
-static unsigned cpuid_max_leaf(void)
-{
-    unsigned r[4];
-    cpuid_count(0, 0, r);
-    return r[0];
-}
-static uint64_t xgetbv0(void) { return (uint64_t)_xgetbv(0); }
-#else
-#include <cpuid.h>
-static void cpuid_count(unsigned leaf, unsigned subleaf, unsigned r[4])
-{
-    __cpuid_count(leaf, subleaf, r[0], r[1], r[2], r[3]);
-}
-static unsigned cpuid_max_leaf(void) { return __get_cpuid_max(0, NULL); }
-static uint64_t xgetbv0(void)
-{
-    uint32_t eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return ((uint64_t)edx << 32) | eax;
-}
-#endif
-
-/* 1: AVX2 (+F16C), 2: AVX-512 F+BW+DQ+VL, 0: neither (or the OS does not enable their state) */
-static int probe_x86_level(void)
-{
-    unsigned r[4]; /* eax, ebx, ecx, edx */
-    if (cpuid_max_leaf() < 7)
-        return 0;
-    cpuid_count(1, 0, r);
-    const unsigned ecx = r[2];
-    const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, f16c = (ecx >> 29) & 1;
-    if (!osxsave || !avx || !f16c) /* the AVX2 kernels also use F16C conversions */
-        return 0;
-    const uint64_t xcr0 = xgetbv0();
-    if ((xcr0 & 0x6) != 0x6) /* XMM and YMM state */
-        return 0;
-    cpuid_count(7, 0, r);
-    const unsigned ebx = r[1];
-    const int avx2 = (ebx >> 5) & 1;
-    const int avx512 = ((ebx >> 16) & 1) && ((ebx >> 17) & 1) && ((ebx >> 30) & 1) && ((ebx >> 31) & 1);
-    const int zmm_state = (xcr0 & 0xE6) == 0xE6; /* opmask, upper ZMM0-15, ZMM16-31 */
-    if (avx2 && avx512 && zmm_state)
-        return 2;
-    return avx2 ? 1 : 0;
-}
-#else
-static int probe_x86_level(void) { return 0; } /* never called: no x86 kernels in this build */
-#endif
-
 static int probe_baseline(void) { return 1; } /* scalar, and NEON on AArch64 (part of ARMv8-A) */
-static int probe_avx2(void) { return probe_x86_level() >= 1; }
-static int probe_avx512(void) { return probe_x86_level() >= 2; }
+static int probe_avx2(void) { return fi_x86_level() >= 1; }   /* cpuid_x86.c */
+static int probe_avx512(void) { return fi_x86_level() >= 2; }
 
 /* The descriptor list ------------------------------------------------------------------------ */
 

@@ -13,18 +13,38 @@
 #define FI_HAVE_VECTOR_EXTENSIONS 1
 #else
 #define FI_HAVE_VECTOR_EXTENSIONS 0
+
+/* 2: AVX-512 F+BW+DQ+VL and AVX2+F16C, 1: AVX2+F16C, 0: neither, or the OS does not save their
+ * registers, or no x86 kernels in this build (cpuid_x86.c) */
+int fi_x86_level(void);
+
 #endif
 
 #if FI_HAVE_VECTOR_EXTENSIONS && (defined(__x86_64__) || defined(_M_X64))
 #define FI_HAVE_X86_SIMD 1
 #else
 #define FI_HAVE_X86_SIMD 0
+
+/* 2: AVX-512 F+BW+DQ+VL and AVX2+F16C, 1: AVX2+F16C, 0: neither, or the OS does not save their
+ * registers, or no x86 kernels in this build (cpuid_x86.c) */
+int fi_x86_level(void);
+
 #endif
 
 #if FI_HAVE_VECTOR_EXTENSIONS && defined(__aarch64__)
 #define FI_HAVE_NEON_SIMD 1
 #else
 #define FI_HAVE_NEON_SIMD 0
+
+/* 2: AVX-512 F+BW+DQ+VL and AVX2+F16C, 1: AVX2+F16C, 0: neither, or the OS does not save their
+ * registers, or no x86 kernels in this build (cpuid_x86.c) */
+int fi_x86_level(void);
+
 #endif
+
+
+/* 2: AVX-512 F+BW+DQ+VL and AVX2+F16C, 1: AVX2+F16C, 0: neither, or the OS does not save their
+ * registers, or no x86 kernels in this build (cpuid_x86.c) */
+int fi_x86_level(void);
 
 #endif

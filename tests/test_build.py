@@ -233,6 +233,68 @@ def test_ci_runs_the_c_extension():
     assert fi.backend().startswith("c-")
 
 
+# The SIMD kernels each architecture's builds must have (docs/wheels.md), by platform.machine()
+SIMD_BY_MACHINE = {"x86_64": ("avx2", "avx512"), "amd64": ("avx2", "avx512"),
+                   "aarch64": ("neon",), "arm64": ("neon",)}
+
+
+def _compiler_builds_simd(cc):
+    """Whether cc is GCC >= 12 or clang on x86-64 / AArch64, from its predefined macros (not
+    from fi_simd_available.h, whose verdict is what the test checks)."""
+    if shutil.which(cc.split()[0]) is None:
+        return False
+    out = subprocess.run([*cc.split(), "-dM", "-E", "-x", "c", os.devnull], capture_output=True, text=True)
+    macros = dict(line.split(" ", 2)[1:] for line in out.stdout.splitlines() if line.count(" ") >= 2)
+    arch = "__x86_64__" in macros or "__aarch64__" in macros
+    return arch and ("__clang__" in macros or int(macros.get("__GNUC__", "0")) >= 12)
+
+
+def test_the_extension_has_the_simd_kernels_of_its_architecture(need_c):
+    # a wheel (cibuildwheel's test step sets FASTINIT_EXPECT_SIMD=1) or an in-place build by a
+    # compiler that can build them must have every SIMD level of its architecture compiled in
+    import platform
+    import sysconfig
+
+    from fastinit import _core
+
+    expected = SIMD_BY_MACHINE.get(platform.machine().lower(), ())
+    in_place = os.path.dirname(os.path.abspath(_core.__file__)) == str(ROOT / "fastinit")
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    if os.environ.get("FASTINIT_EXPECT_SIMD") == "1":
+        why = "FASTINIT_EXPECT_SIMD=1"
+    elif in_place and sys.platform != "win32" and _compiler_builds_simd(cc):
+        why = f"built in place by {cc!r}, which builds them"
+    else:
+        pytest.skip(f"neither FASTINIT_EXPECT_SIMD=1 nor an in-place build by GCC >= 12 / clang ({cc!r})")
+    compiled = _core.compiled_isas()
+    assert set(_core.available_isas()) <= set(compiled) <= set(_core.ISAS)
+    missing = [level for level in expected if level not in compiled]
+    assert not missing, f"{why}, but this build has no {', '.join(missing)} kernels (compiled in: {compiled})"
+
+
+@needs_source_tree
+def test_setup_points_setuptools_msvc_compiler_at_clang_cl(tmp_path):
+    import runpy
+
+    setup = runpy.run_path(str(ROOT / "setup.py"), run_name="fastinit_setup_flags")
+    assert "/clang:-ffp-contract=off" in setup["CLANG_CL_FLAGS"]  # clang-cl contracts into FMA by default
+
+    class MSVCLike:  # setuptools' MSVC compiler finds cl.exe in initialize(), called once
+        initialized = False
+
+        def initialize(self):
+            self.initialized, self.cc = True, "cl.exe"
+
+    fake = tmp_path / "clang-cl"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    compiler = MSVCLike()
+    setup["use_clang_cl"](compiler, str(fake))
+    assert compiler.initialized and compiler.cc == str(fake)
+    with pytest.raises(RuntimeError, match="FASTINIT_CLANG_CL"):
+        setup["use_clang_cl"](MSVCLike(), str(tmp_path / "no-such-clang-cl"))
+
+
 def _backend_in_subprocess(**env):
     full = {k: v for k, v in os.environ.items() if not k.startswith("FASTINIT_")}
     full.update(env)
@@ -259,7 +321,18 @@ def test_unknown_backend_or_isa_is_an_error(need_c):
     out = _backend_in_subprocess(FASTINIT_BACKEND="fortran")
     assert out.returncode != 0 and "FASTINIT_BACKEND" in out.stderr
     out = _backend_in_subprocess(FASTINIT_ISA="avx9000")
-    assert out.returncode != 0 and "FASTINIT_ISA" in out.stderr
+    assert out.returncode != 0 and "FASTINIT_ISA='avx9000': unknown instruction set" in out.stderr
+
+
+def test_fastinit_isa_names_why_a_known_level_cannot_run(need_c):
+    from fastinit import _core
+
+    for level in _core.ISAS:
+        if level in _core.available_isas():
+            continue
+        out = _backend_in_subprocess(FASTINIT_ISA=level)
+        why = "this CPU cannot run it" if level in _core.compiled_isas() else f"this build of fastinit has no {level} kernels"
+        assert out.returncode != 0 and f"FASTINIT_ISA={level!r}: {why}" in out.stderr, out.stderr[-1000:]
 
 
 _BLOCK_CORE = """

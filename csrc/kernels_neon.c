@@ -10,7 +10,12 @@
  * (12 instructions for 16 words). Round 0 (see vstream in fi_simd_template.h) arrives as
  * one vector per block (lo(M0 x0), hi(M0 x0) ^ c2, c0, c1): two zips and two unzips give X3
  * and X2 of four blocks, and X0, X1 are its constant lanes c0, c1. After round 9 a 4 x 4
- * transpose puts every vector back in memory order (x0 x1 x2 x3 of one block). */
+ * transpose puts every vector back in memory order (x0 x1 x2 x3 of one block).
+ *
+ * AArch64's Advanced SIMD arithmetic is IEEE 754 with the rounding and flush-to-zero modes of
+ * FPCR (unlike ARMv7 NEON, which always flushed subnormals), so with the operating systems'
+ * default FPCR (round to nearest, no flush) each lane rounds as the scalar code does; AArch64
+ * has fused multiply-add in its baseline, which -ffp-contract=off keeps out. */
 #include "fi_internal.h"
 #include "fi_simd_available.h"
 
@@ -21,7 +26,8 @@
 #define FI_VBYTES 16
 #define FI_ISA_NAME neon
 #ifndef FI_NV
-#define FI_NV 8 /* vectors (= blocks) a step: two groups of four, 32 registers hold both */
+#define FI_NV 8 /* vectors (= blocks) a step: two groups of four in flight, which the 32 vector
+                  registers hold; not tuned (no ARM hardware to time it on) */
 #endif
 #include "fi_simd_types.h"
 #define FI_HAVE_CVT_U64 1 /* ucvtf v.2d: exact for the 53-bit integers the template converts */

@@ -175,3 +175,21 @@ def test_device_path_fills_through_the_torch_backend(device_path, monkeypatch):
     monkeypatch.setattr(_torchops, "fill_normal", lambda out, *a: (seen.append(out.numel()), original(out, *a)))
     I.normal_(torch.empty(5, 7), generator=fi.Generator(1))
     assert seen == [35]
+
+
+def test_a_fill_that_carries_its_call_is_run_without_capture(device_path):
+    # a checked fill object with (dist, params, seed, stream), as fastinit.torch's intercept
+    # work makes them, goes straight to the resolved call
+    from fastinit import _contract
+    from fastinit.torch import _dtensor
+
+    class Carried:
+        dist, params, seed, stream = _contract.NORMAL, (0.5, 2.0), 9, 4
+
+        def __call__(self, raw):
+            raise AssertionError("called: the call was captured, not run directly")
+
+    routed = torch.empty(7, 5)
+    _dtensor.fill_(routed, Carried())
+    expected = fi.normal_(np.empty((7, 5), np.float32), 0.5, 2.0, seed=9, stream=4)
+    assert np.array_equal(routed.numpy(), expected)

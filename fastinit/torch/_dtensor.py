@@ -264,7 +264,13 @@ def fill_(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> None:
     shape) so that it writes the tensor's own memory: a DTensor's local shard, element for
     element with the values of the whole, or a device tensor on its device. Called under
     ``torch.no_grad()`` by ``_functions._fill``."""
-    virtual = _virtual(tuple(int(d) for d in tensor.shape), _CODES[tensor.dtype])
+    code = _CODES[tensor.dtype]
+    if all(hasattr(fill, name) for name in ("dist", "params", "seed", "stream")):
+        # a checked fill that carries its call (the "intercept" helper's _Bound): no capture
+        params = tuple(fill.params) + (0.0,) * (4 - len(fill.params))
+        fill_resolved(tensor, (fill.dist, code, *params), fill.seed, fill.stream)
+        return
+    virtual = _virtual(tuple(int(d) for d in tensor.shape), code)
     with _capturing(virtual) as captured:
         fill(virtual)
     if tensor.numel() and not captured:

@@ -171,14 +171,12 @@ def test_distributed_init(benchmark) -> None:
     import pytest
 
     pytest.importorskip("torch")
-    reports: dict[str, list[dict]] = {}
-    for case in CASES:
-        benchmark.group = "distributed init (small, 2 ranks)"
-        reports[case] = launch(case, 2, "small")
-    sharded, sliced = reports["sharded"], reports["slice"]
-    assert all(r["local_bytes"] == s["local_bytes"] for r, s in zip(sharded, sliced))
-    benchmark.extra_info.update({case: reps for case, reps in reports.items()})
-    benchmark.pedantic(lambda: launch("sharded", 2, "small"), rounds=1, iterations=1)
+    benchmark.group = "distributed init (small, 2 ranks)"
+    reports = {"slice": launch("slice", 2, "small")}
+    reports["sharded"] = benchmark.pedantic(lambda: launch("sharded", 2, "small"), rounds=1, iterations=1)
+    # both strategies end with the same shards; the per-rank seconds and RSS go to the JSON
+    assert [r["local_bytes"] for r in reports["sharded"]] == [r["local_bytes"] for r in reports["slice"]]
+    benchmark.extra_info.update(reports)
 
 
 if __name__ == "__main__":

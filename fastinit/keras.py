@@ -102,14 +102,17 @@ def _filled(shape: tuple[int, ...], dtype: str, fill: Callable[[Any], Any]) -> A
         from .torch._functions import _fill  # torch tensor <-> core buffer, copy for other devices
 
         return _fill(torch.empty(shape, dtype=getattr(torch, dtype), device=get_device()), fill)
+    if backend == "jax":
+        import jax
+
+        # float64 is float32 unless jax_enable_x64, as for Keras's own ops: fill that directly
+        host = np.empty(shape, jax.dtypes.canonicalize_dtype(_api._resolve_dtype(dtype)))
+        fill(host)
+        return jax.device_put(host)  # the one copy: XLA owns its buffers
     host = np.empty(shape, _api._resolve_dtype(dtype))
     fill(host)
     if backend == "numpy":
         return host
-    if backend == "jax":
-        import jax
-
-        return jax.device_put(host)  # the one copy: XLA owns its buffers
     return keras.ops.convert_to_tensor(host, dtype=dtype)
 
 
@@ -169,9 +172,15 @@ class Identity(keras.initializers.Identity):
     Nothing random: Keras's own ``ops.eye`` computes it. Here so that ``install()`` maps every
     built-in id and saved models name one package.
 
+    Unlike Keras 3.15.1's (whose config is empty, so a saved model reloads it with gain 1),
+    ``get_config`` keeps ``gain``.
+
     >>> Identity(2.0)((2, 2)).shape
     (2, 2)
     """
+
+    def get_config(self) -> dict[str, Any]:
+        return {"gain": self.gain}
 
 
 # ---------------------------------------------------------------- random fills

@@ -13,7 +13,8 @@ the key's data words (``jax.random.key_data`` of a typed key, or a legacy ``uint
 ``w0 * 2**32 + w1`` and stream ``w2 * 2**32 + w3``). Keys from ``jax.random.split`` or
 ``fold_in`` are other seeds.
 
-Eagerly, the values are written once on the host and copied once to the device. Under
+Eagerly, the values are written once into a 64-byte aligned host buffer, which XLA:CPU
+takes over without a copy (one copy to an accelerator). Under
 ``jax.jit`` (a traced key) the fill runs on the host through ``jax.pure_callback``, with the
 same values. With ``out_sharding`` (a ``jax.sharding.Sharding``, or a ``PartitionSpec`` of
 the mesh set by ``jax.set_mesh``), ``jax.make_array_from_callback`` fills each device's
@@ -36,12 +37,15 @@ from ._fans import fans
 from ._orthogonal import orthogonal as _orthogonal_matrix
 
 __all__ = [
-    "Initializer", "constant", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
+    "Initializer", "constant", "host_empty", "glorot_normal", "glorot_uniform", "he_normal", "he_uniform",
     "kaiming_normal", "kaiming_uniform", "key_to_seed", "lecun_normal", "lecun_uniform", "normal",
     "ones", "orthogonal", "truncated_normal", "uniform", "variance_scaling", "xavier_normal",
     "xavier_uniform", "zeros",
 ]
 
+# XLA:CPU aliases a host buffer aligned to 64 bytes instead of copying it (jax.device_put):
+# fastinit fills such a buffer, so on the CPU the array costs no copy at all
+_XLA_CPU_ALIGN = 64
 _FLOAT_DTYPES = {np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16), np.dtype(jnp.bfloat16)}
 _KEY_WORDS = 2**32
 
@@ -96,6 +100,21 @@ def _dtype(dtype: Any) -> np.dtype:
     return jax.dtypes.canonicalize_dtype(jnp.float_ if dtype is None else dtype)
 
 
+def host_empty(shape: Sequence[int], dtype: Any) -> np.ndarray:
+    """An uninitialized C-contiguous host array whose data is 64-byte aligned, so that
+    ``jax.device_put`` on a CPU device takes it over without a copy (XLA:CPU copies a less
+    aligned buffer). Never write to it once it has been handed to JAX.
+
+    >>> host_empty((3, 5), np.float32).ctypes.data % 64
+    0
+    """
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    raw = np.empty(nbytes + _XLA_CPU_ALIGN, np.uint8)
+    start = -raw.ctypes.data % _XLA_CPU_ALIGN
+    return raw[start:start + nbytes].view(dtype).reshape(tuple(shape))
+
+
 def _shape(shape: Sequence[int]) -> tuple[int, ...]:
     return tuple(int(d) for d in shape)
 
@@ -136,7 +155,7 @@ def _make(
 
         def host(w: np.ndarray) -> np.ndarray:
             seed, stream = _seed_of_words(w)
-            out = np.empty(shape, dtype)
+            out = np.empty(shape, dtype)  # XLA copies a callback's result
             fill(out, {"seed": seed, "stream": stream}, 0)
             return out
 
@@ -144,17 +163,17 @@ def _make(
     seed, stream = _seed_of_words(np.asarray(words))
     stream_args = {"seed": seed, "stream": stream}
     if sharding is None:
-        out = np.empty(shape, dtype)
+        out = host_empty(shape, dtype)
         fill(out, stream_args, 0)
-        return jax.device_put(out)  # the one copy
+        return jax.device_put(out)  # no copy on a CPU device, one to an accelerator
     if whole:
-        full = np.empty(shape, dtype)
+        full = host_empty(shape, dtype)
         fill(full, stream_args, 0)
         return jax.make_array_from_callback(shape, sharding, lambda index: full[index])
 
     def shard(index: tuple[slice, ...]) -> np.ndarray:
         block_shape = tuple(len(range(*sl.indices(n))) for sl, n in zip(index, shape)) + shape[len(index):]
-        return fill_block(np.empty(block_shape, dtype), shape, index,
+        return fill_block(host_empty(block_shape, dtype), shape, index,
                           lambda run, offset: fill(run, stream_args, offset))
 
     return jax.make_array_from_callback(shape, sharding, shard)

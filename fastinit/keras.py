@@ -18,8 +18,9 @@ SeedGenerator's state ``[s, n]`` -> (seed ``s mod 2**32``, stream ``n mod 2**32`
 ``SeedGenerator(s)``'s first call equals ``seed=s`` as in Keras.
 
 Works on Keras's torch, jax and numpy backends (any other through ``keras.ops``): the values
-are written once into a CPU buffer, which is the returned tensor (numpy; torch on the CPU) or
-is copied once into the backend's tensor (jax; torch on another device). dtypes fastinit does
+are written once into a CPU buffer, which is the returned tensor (numpy; torch on the CPU;
+jax on the CPU, which takes over a 64-byte aligned buffer) or is copied once into the
+backend's tensor (another device). dtypes fastinit does
 not fill (integers, bool, float8) go to Keras's own implementation. Details: docs/keras.md.
 """
 from __future__ import annotations
@@ -105,10 +106,12 @@ def _filled(shape: tuple[int, ...], dtype: str, fill: Callable[[Any], Any]) -> A
     if backend == "jax":
         import jax
 
+        from .jax import host_empty
+
         # float64 is float32 unless jax_enable_x64, as for Keras's own ops: fill that directly
-        host = np.empty(shape, jax.dtypes.canonicalize_dtype(_api._resolve_dtype(dtype)))
+        host = host_empty(shape, jax.dtypes.canonicalize_dtype(_api._resolve_dtype(dtype)))
         fill(host)
-        return jax.device_put(host)  # the one copy: XLA owns its buffers
+        return jax.device_put(host)  # XLA:CPU takes the aligned buffer over: no copy
     host = np.empty(shape, _api._resolve_dtype(dtype))
     fill(host)
     if backend == "numpy":

@@ -163,3 +163,14 @@ def test_sharded_arrays_on_four_fake_devices_equal_the_unsharded_array():
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     assert " passed" in output and "skipped" not in output and " failed" not in output
+
+
+def test_cpu_arrays_take_over_the_aligned_host_buffer():
+    """No copy on a CPU device: XLA:CPU aliases a 64-byte aligned host buffer."""
+    host = fj.host_empty((300, 7), np.float32)
+    assert host.ctypes.data % 64 == 0 and host.flags.c_contiguous and host.shape == (300, 7)
+    fi.normal_(host, seed=1)
+    array = jax.device_put(host)
+    if jax.devices()[0].platform == "cpu":
+        assert array.unsafe_buffer_pointer() == host.ctypes.data
+    assert np.array_equal(np.asarray(array), host)

@@ -212,6 +212,18 @@ def constant(value: Any, dtype: Any = None) -> Initializer:
 # ---------------------------------------------------------------- random fills
 
 
+def _initializer(
+    default_dtype: Any, fill: Callable[[np.ndarray, dict[str, int], int], Any], jax_init: Callable[[], Initializer]
+) -> Initializer:
+    """``init(key, shape, dtype=default_dtype, out_sharding=None)`` of an elementwise fill
+    ``fill(buf, {"seed", "stream"}, offset)``."""
+
+    def init(key: Any, shape: Sequence[int], dtype: Any = default_dtype, out_sharding: Any = None) -> jax.Array:
+        return _make(key, _shape(shape), dtype, out_sharding, fill, jax_init)
+
+    return init
+
+
 def uniform(scale: float = 1e-2, dtype: Any = None) -> Initializer:
     r"""Uniform on [0, scale) (``jax.nn.initializers.uniform``): :math:`x = \mathrm{scale}\cdot u`.
 
@@ -219,14 +231,8 @@ def uniform(scale: float = 1e-2, dtype: Any = None) -> Initializer:
     >>> bool((w >= 0).all() and (w < 2).all())
     True
     """
-    default = dtype
-
-    def init(key: Any, shape: Sequence[int], dtype: Any = default, out_sharding: Any = None) -> jax.Array:
-        return _make(key, _shape(shape), dtype, out_sharding,
-                     lambda buf, s, offset: _api.uniform_(buf, 0.0, scale, offset=offset, **s),
-                     lambda: jax.nn.initializers.uniform(scale))
-
-    return init
+    return _initializer(dtype, lambda buf, s, offset: _api.uniform_(buf, 0.0, scale, offset=offset, **s),
+                        lambda: jax.nn.initializers.uniform(scale))
 
 
 def normal(stddev: float = 1e-2, dtype: Any = None) -> Initializer:
@@ -235,14 +241,8 @@ def normal(stddev: float = 1e-2, dtype: Any = None) -> Initializer:
     >>> float(normal(1.0)(jax.random.key(0), (100_000,)).std().round(2))
     1.0
     """
-    default = dtype
-
-    def init(key: Any, shape: Sequence[int], dtype: Any = default, out_sharding: Any = None) -> jax.Array:
-        return _make(key, _shape(shape), dtype, out_sharding,
-                     lambda buf, s, offset: _api.normal_(buf, 0.0, stddev, offset=offset, **s),
-                     lambda: jax.nn.initializers.normal(stddev))
-
-    return init
+    return _initializer(dtype, lambda buf, s, offset: _api.normal_(buf, 0.0, stddev, offset=offset, **s),
+                        lambda: jax.nn.initializers.normal(stddev))
 
 
 def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.0, upper: float = 2.0) -> Initializer:
@@ -254,15 +254,10 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     >>> bool((abs(w) <= 2).all())
     True
     """
-    default = dtype
-
-    def init(key: Any, shape: Sequence[int], dtype: Any = default, out_sharding: Any = None) -> jax.Array:
-        std, low, high = _api._real("stddev", stddev), _api._real("lower", lower), _api._real("upper", upper)
-        return _make(key, _shape(shape), dtype, out_sharding, lambda buf, s, offset: _api.trunc_normal_(
-            buf, 0.0, std, low * std, high * std, offset=offset, **s),
-            lambda: jax.nn.initializers.truncated_normal(stddev, None, lower, upper))
-
-    return init
+    std, low, high = _api._real("stddev", stddev), _api._real("lower", lower), _api._real("upper", upper)
+    return _initializer(dtype, lambda buf, s, offset: _api.trunc_normal_(
+        buf, 0.0, std, low * std, high * std, offset=offset, **s),
+        lambda: jax.nn.initializers.truncated_normal(stddev, None, lower, upper))
 
 
 def variance_scaling(

@@ -336,3 +336,10 @@ def test_values_for_the_cross_backend_check():
     arrays = {type(init).__name__: as_numpy(init((6, 5))) for init in CONFIG_CASES[4:]}
     np.savez(out, **arrays)
     assert len(arrays) == 11
+
+
+def test_docstring_examples():
+    import doctest
+
+    result = doctest.testmod(fk, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 15 and result.failed == 0

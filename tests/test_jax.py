@@ -174,3 +174,12 @@ def test_cpu_arrays_take_over_the_aligned_host_buffer():
     if jax.devices()[0].platform == "cpu":
         assert array.unsafe_buffer_pointer() == host.ctypes.data
     assert np.array_equal(np.asarray(array), host)
+
+
+@pytest.mark.parametrize("name", ["fastinit.jax", "fastinit._blocks", "fastinit._orthogonal"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from ._api import _finite, normal_
+from ._api import normal_
+from ._params import finite
 
 
 def orthogonal(rows: int, cols: int, gain: float = 1.0, *, float64: bool = False, **stream: Any) -> np.ndarray:
@@ -23,7 +24,7 @@ def orthogonal(rows: int, cols: int, gain: float = 1.0, *, float64: bool = False
     >>> bool(np.allclose(q.T @ q, np.eye(3), atol=1e-5))
     True
     """
-    gain = _finite("gain", gain)
+    gain = finite("gain", gain)
     work = np.float64 if float64 else np.float32
     gaussian = normal_(np.empty((max(rows, cols), min(rows, cols)), work), **stream)
     q, r = np.linalg.qr(gaussian)

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from . import _api
+from . import _api, _params
 from ._blocks import fill_block
 from ._fans import fans
 from ._orthogonal import orthogonal as _orthogonal_matrix
@@ -254,7 +254,7 @@ def truncated_normal(stddev: float = 1e-2, dtype: Any = None, lower: float = -2.
     >>> bool((abs(w) <= 2).all())
     True
     """
-    std, low, high = _api._real("stddev", stddev), _api._real("lower", lower), _api._real("upper", upper)
+    std, low, high = _params.real("stddev", stddev), _params.real("lower", lower), _params.real("upper", upper)
     return _initializer(dtype, lambda buf, s, offset: _api.trunc_normal_(
         buf, 0.0, std, low * std, high * std, offset=offset, **s),
         lambda: jax.nn.initializers.truncated_normal(stddev, None, lower, upper))

@@ -14,6 +14,7 @@ from .. import _api
 from .._fans import calculate_gain as _calculate_gain
 from .._fans import fans
 from .._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
+from . import _dtensor  # dist (issue 13)
 from ._streams import _FixedStream, _naming, _stream_args
 
 _CODES = {torch.float32: FLOAT32, torch.float64: FLOAT64, torch.bfloat16: BFLOAT16, torch.float16: FLOAT16}
@@ -45,6 +46,13 @@ def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
             f"fastinit.torch fills float32, float64, bfloat16 and float16 tensors, got {tensor.dtype}"
         )
     with torch.no_grad():
+        # dist (issue 13): a DTensor fills its local shard with the values of the whole, a
+        # device tensor is filled on its device (fastinit.torch._dtensor)
+        if _dtensor.needs_routing(tensor):
+            _dtensor.fill_(tensor, fill)
+            if _naming.names is not None:
+                _naming.touched.add(id(tensor))
+            return tensor
         direct = tensor.device.type == "cpu" and tensor.is_contiguous()
         # device="cpu" explicitly: under torch.set_default_device("cuda") a bare torch.empty
         # would land on the GPU, where the fastinit core cannot write

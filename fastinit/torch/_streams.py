@@ -2,8 +2,10 @@
 name-derived streams that ``init_model`` pins per tensor."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -20,13 +22,66 @@ def stream_for_name(name: str, index: int = 0) -> int:
 
 
 class _Naming(threading.local):
-    """While ``init_model`` runs: tensor id -> qualified name, and the model's seed."""
+    """While ``init_model`` runs: which tensor has which qualified name, the model's seed, how
+    many random fills each name has had, and which tensors fastinit has written.
+
+    A tensor is found by identity or, failing that, by (data pointer, shape, dtype), so that
+    ``param.data`` and ``param.detach()`` (new tensor objects on the same memory, used by
+    older init code as ``module.weight.data.normal_()``) resolve to the parameter's name."""
 
     def __init__(self) -> None:
         self.names: dict[int, str] | None = None
+        self.by_memory: dict[tuple[int, tuple[int, ...], torch.dtype], str] = {}
         self.seed = 0
-        self.count: dict[int, int] = {}
-        self.touched: set[int] = set()
+        self.count: dict[str, int] = {}
+        self.touched: set[str] = set()
+
+    @staticmethod
+    def _memory(tensor: torch.Tensor) -> tuple[int, tuple[int, ...], torch.dtype] | None:
+        if tensor.device.type == "meta" or tensor.numel() == 0:
+            return None
+        return (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype)
+
+    def name_of(self, tensor: torch.Tensor) -> str | None:
+        """The qualified name of ``tensor`` (or of the parameter whose memory it is), or None."""
+        if self.names is None:
+            return None
+        name = self.names.get(id(tensor))
+        if name is None:
+            key = self._memory(tensor)
+            name = self.by_memory.get(key) if key is not None else None
+        return name
+
+    def next_index(self, name: str) -> int:
+        """k of ``stream_for_name(name, k)`` for the next random fill of ``name``."""
+        index = self.count.get(name, 0)
+        self.count[name] = index + 1
+        return index
+
+    def mark_written(self, tensor: torch.Tensor) -> None:
+        name = self.name_of(tensor)
+        if name is not None:
+            self.touched.add(name)
+
+    def was_written(self, tensor: torch.Tensor) -> bool:
+        name = self.name_of(tensor)
+        return name is not None and name in self.touched
+
+    @contextlib.contextmanager
+    def naming(self, named: list[tuple[str, torch.Tensor]], seed: int) -> Iterator[None]:
+        """Name ``named`` (qualified name, tensor) pairs for fills under ``seed``; nests."""
+        previous = (self.names, self.by_memory, self.seed, self.count, self.touched)
+        self.names = {id(t): n for n, t in named}
+        self.by_memory = {}
+        for n, t in named:
+            key = self._memory(t)
+            if key is not None:
+                self.by_memory.setdefault(key, n)
+        self.seed, self.count, self.touched = seed, {}, set()
+        try:
+            yield
+        finally:
+            self.names, self.by_memory, self.seed, self.count, self.touched = previous
 
 
 _naming = _Naming()
@@ -44,12 +99,9 @@ def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     """fastinit's seed/stream/generator keywords for one fill of ``tensor``."""
     if isinstance(generator, _FixedStream):
         return generator.args
-    names = _naming.names
-    if names is not None and id(tensor) in names and generator is None:
-        key = id(tensor)
-        index = _naming.count.get(key, 0)
-        _naming.count[key] = index + 1
-        return {"seed": _naming.seed, "stream": stream_for_name(names[key], index)}
+    name = _naming.name_of(tensor) if generator is None else None
+    if name is not None:
+        return {"seed": _naming.seed, "stream": stream_for_name(name, _naming.next_index(name))}
     if isinstance(generator, Generator):
         return {"generator": generator}
     if generator is None or isinstance(generator, torch.Generator):

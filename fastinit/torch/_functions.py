@@ -52,7 +52,7 @@ def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
         fill(_raw(target))
         if not direct:
             tensor.copy_(target)
-    _naming.mark_written(tensor)
+    _naming.mark(tensor)
     return tensor
 
 
@@ -212,7 +212,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Any = None) ->
         q = q.t()
     with torch.no_grad():
         tensor.copy_((q * gain).reshape(tensor.shape))
-    _naming.mark_written(tensor)
+    _naming.mark(tensor)
     return tensor
 
 

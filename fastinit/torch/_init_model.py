@@ -28,7 +28,7 @@ import torch
 
 from .. import _api
 from ._patch import patch
-from ._streams import _naming
+from ._streams import _naming, naming
 
 InitFn = Callable[[torch.nn.Module], Any]
 
@@ -97,7 +97,8 @@ class _Writes:
         old = self.before.get(name)
         if old is None or old[0] is not tensor:
             return True  # replaced (re-registered, re-tied)
-        return tensor._version != old[1] or _naming.was_written(tensor)
+        name_seen = _naming.name_of(tensor)
+        return tensor._version != old[1] or (name_seen is not None and name_seen in _naming.touched)
 
     def unwritten(self) -> list[str]:
         return [name for name, tensor in _named_tensors(self.model) if not self.written(name, tensor)]
@@ -196,7 +197,7 @@ def init_model(
     own_init = _library_init(model) if init is None else (None if init == "reset" else init)
     modules = list(_post_order(model))
     bar = _progress(model, len(modules)) if progress else None
-    with _naming.naming(_named_tensors(model), seed):
+    with naming(_named_tensors(model), seed):
         writes = _Writes(model)
         try:
             with patch():
@@ -209,7 +210,7 @@ def init_model(
                     for pattern, fn in patterns:
                         if fnmatch.fnmatchcase(name, pattern):
                             fn(tensor)
-                            _naming.mark_written(tensor)
+                            _naming.mark(tensor)
                             break
             missing = writes.unwritten()
         finally:

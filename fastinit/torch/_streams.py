@@ -1,11 +1,23 @@
 """Seeds and streams of fastinit.torch: torch generators, fastinit generators, and the
-name-derived streams that ``init_model`` pins per tensor."""
+name-derived streams that ``init_model`` pins per tensor.
+
+Interface for ``init_model`` (and anything else that pins streams by name)::
+
+    with naming(model.named_parameters(), seed) as state:   # also buffers
+        ...every fill of a named tensor, through any route, draws stream_for_name(name, k)
+    state.touched   # the names of the tensors some fill wrote
+
+A tensor is recognised by its memory (storage address and element count), not by the
+Python object: ``param.data``, ``param.detach()``, ``param.view(-1)`` or any other view of
+the whole tensor is the same tensor; a view of part of it is not (it draws from torch's
+generator as outside ``init_model``).
+"""
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -21,70 +33,56 @@ def stream_for_name(name: str, index: int = 0) -> int:
     return int.from_bytes(digest, "little")
 
 
-class _Naming(threading.local):
-    """While ``init_model`` runs: which tensor has which qualified name, the model's seed, how
-    many random fills each name has had, and which tensors fastinit has written.
+def memory_key(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """(address of the first element, element count) of a tensor with memory, else None."""
+    if tensor.device.type == "meta" or tensor.layout != torch.strided:
+        return None
+    n = tensor.numel()
+    return (tensor.data_ptr(), n) if n else None
 
-    A tensor is found by identity or, failing that, by (data pointer, shape, dtype), so that
-    ``param.data`` and ``param.detach()`` (new tensor objects on the same memory, used by
-    older init code as ``module.weight.data.normal_()``) resolve to the parameter's name."""
+
+class _Naming(threading.local):
+    """While ``init_model`` runs (per thread): memory key -> qualified name, the model's seed,
+    fills per name so far, and the names some fill wrote."""
 
     def __init__(self) -> None:
-        self.names: dict[int, str] | None = None
-        self.by_memory: dict[tuple[int, tuple[int, ...], torch.dtype], str] = {}
+        self.names: dict[tuple[int, int], str] | None = None
         self.seed = 0
         self.count: dict[str, int] = {}
         self.touched: set[str] = set()
 
-    @staticmethod
-    def _memory(tensor: torch.Tensor) -> tuple[int, tuple[int, ...], torch.dtype] | None:
-        if tensor.device.type == "meta" or tensor.numel() == 0:
-            return None
-        return (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype)
-
     def name_of(self, tensor: torch.Tensor) -> str | None:
-        """The qualified name of ``tensor`` (or of the parameter whose memory it is), or None."""
         if self.names is None:
             return None
-        name = self.names.get(id(tensor))
-        if name is None:
-            key = self._memory(tensor)
-            name = self.by_memory.get(key) if key is not None else None
-        return name
+        key = memory_key(tensor)
+        return self.names.get(key) if key is not None else None
 
-    def next_index(self, name: str) -> int:
-        """k of ``stream_for_name(name, k)`` for the next random fill of ``name``."""
-        index = self.count.get(name, 0)
-        self.count[name] = index + 1
-        return index
-
-    def mark_written(self, tensor: torch.Tensor) -> None:
+    def mark(self, tensor: torch.Tensor) -> None:
+        """Record that a fill wrote ``tensor`` (if it is a named one)."""
         name = self.name_of(tensor)
         if name is not None:
             self.touched.add(name)
 
-    def was_written(self, tensor: torch.Tensor) -> bool:
-        name = self.name_of(tensor)
-        return name is not None and name in self.touched
-
-    @contextlib.contextmanager
-    def naming(self, named: list[tuple[str, torch.Tensor]], seed: int) -> Iterator[None]:
-        """Name ``named`` (qualified name, tensor) pairs for fills under ``seed``; nests."""
-        previous = (self.names, self.by_memory, self.seed, self.count, self.touched)
-        self.names = {id(t): n for n, t in named}
-        self.by_memory = {}
-        for n, t in named:
-            key = self._memory(t)
-            if key is not None:
-                self.by_memory.setdefault(key, n)
-        self.seed, self.count, self.touched = seed, {}, set()
-        try:
-            yield
-        finally:
-            self.names, self.by_memory, self.seed, self.count, self.touched = previous
-
 
 _naming = _Naming()
+
+
+@contextlib.contextmanager
+def naming(named: Iterable[tuple[str, torch.Tensor]], seed: int) -> Iterator[_Naming]:
+    """Pin the stream of every fill of the given tensors to ``stream_for_name(name, k)`` with
+    ``seed`` while the block runs (in this thread). The first name of a tensor wins (tied
+    weights). Yields the state, whose ``touched`` set names the tensors that were filled."""
+    names: dict[tuple[int, int], str] = {}
+    for name, tensor in named:
+        key = memory_key(tensor)
+        if key is not None:
+            names.setdefault(key, name)
+    previous = (_naming.names, _naming.seed, _naming.count, _naming.touched)
+    _naming.names, _naming.seed, _naming.count, _naming.touched = names, seed, {}, set()
+    try:
+        yield _naming
+    finally:
+        _naming.names, _naming.seed, _naming.count, _naming.touched = previous
 
 
 class _FixedStream:
@@ -97,11 +95,14 @@ class _FixedStream:
 
 def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     """fastinit's seed/stream/generator keywords for one fill of ``tensor``."""
-    if isinstance(generator, _FixedStream):
+    if type(generator) is _FixedStream:
         return generator.args
-    name = _naming.name_of(tensor) if generator is None else None
-    if name is not None:
-        return {"seed": _naming.seed, "stream": stream_for_name(name, _naming.next_index(name))}
+    if generator is None and _naming.names is not None:
+        name = _naming.name_of(tensor)
+        if name is not None:
+            index = _naming.count.get(name, 0)
+            _naming.count[name] = index + 1
+            return {"seed": _naming.seed, "stream": stream_for_name(name, index)}
     if isinstance(generator, Generator):
         return {"generator": generator}
     if generator is None or isinstance(generator, torch.Generator):

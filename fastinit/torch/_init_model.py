@@ -118,12 +118,19 @@ def _named_tensors(model: torch.nn.Module) -> list[tuple[str, torch.Tensor]]:
 
 
 def _tie(model: torch.nn.Module, ties: Mapping[str, str]) -> None:
+    """Point each target parameter at its source; every name is checked before any is tied."""
+    resolved = []
     for target, source in ties.items():
         owner_name, _, attr = target.rpartition(".")
-        owner = model.get_submodule(owner_name)
-        shared = model.get_parameter(source)
-        if not hasattr(owner, attr):
-            raise ValueError(f"init_model: ties names {target!r}, which the model does not have")
+        try:
+            owner = model.get_submodule(owner_name)
+            shared = model.get_parameter(source)
+        except AttributeError as exc:
+            raise ValueError(f"init_model: ties={{{target!r}: {source!r}}}: {exc}") from None
+        if not isinstance(getattr(owner, attr, None), torch.nn.Parameter):
+            raise ValueError(f"init_model: ties names {target!r}, which is not a parameter of the model")
+        resolved.append((owner, attr, shared))
+    for owner, attr, shared in resolved:
         setattr(owner, attr, shared)
 
 

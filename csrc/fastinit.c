@@ -1,6 +1,7 @@
-/* Entry points: one per distribution. Each validates its arguments (nothing is written on
- * failure), resolves the per-call parameters into an fi_call, and runs the dispatched kernel
- * over the range. */
+/* Entry points. fi_prepare is the one place a fill's arguments are checked (nothing is
+ * written on failure) and resolved into an fi_prepared; fi_run_prepared writes any sub-range
+ * of it with the dispatched kernel, split over threads. The public fi_fill_* functions are
+ * fi_prepare + fi_run_prepared over the whole range. */
 #include <float.h>
 #include <math.h>
 #include <stddef.h>
@@ -45,71 +46,38 @@ static int check_range(const void *out, uint64_t count, uint64_t offset)
     return FI_OK;
 }
 
-static void init_call(fi_call *call, uint64_t seed, uint64_t stream)
+/* ---- resolution: one function per distribution, parameters in fi_prepare's order ---- */
+
+static int resolve_bits(fi_call *call, int dtype, const double *p)
 {
-    *call = (fi_call){0};
-    call->key[0] = (uint32_t)seed;
-    call->key[1] = (uint32_t)(seed >> 32);
-    call->stream[0] = (uint32_t)stream;
-    call->stream[1] = (uint32_t)(stream >> 32);
+    (void)call;
+    (void)p;
+    return dtype == FI_UINT32 || dtype == FI_UINT64 ? FI_OK : FI_E_DTYPE;
 }
 
-/* The one place a kernel runs over a range: the dispatched kernel, split over threads. */
-static int run(int dist, int dtype, void *out, uint64_t count, uint64_t offset, const fi_call *call)
+static int resolve_uniform(fi_call *call, int dtype, const double *p)
 {
-    if (dtype < 0 || dtype >= FI_DTYPE_COUNT)
-        return FI_E_DTYPE;
-    if (fi_table_scalar.kernel[dist][dtype] == NULL)
-        return FI_E_DTYPE;
-    fi_kernel kernel = fi_active_table()->kernel[dist][dtype];
-    if (kernel == NULL)
-        kernel = fi_table_scalar.kernel[dist][dtype];
-    static const size_t elem_size[FI_DTYPE_COUNT] = {4, 8, 2, 2, 4, 8};
-    if (count > 0)
-        fi_run_parallel(kernel, out, elem_size[dtype], count, offset, call);
-    return FI_OK;
-}
-
-int fi_fill_bits(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream, uint64_t offset)
-{
-    if (dtype != FI_UINT32 && dtype != FI_UINT64)
-        return FI_E_DTYPE;
-    const int status = check_range(out, count, offset);
-    if (status != FI_OK)
-        return status;
-    fi_call call;
-    init_call(&call, seed, stream);
-    return run(FI_DIST_BITS, dtype, out, count, offset, &call);
-}
-
-int fi_fill_uniform(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                    uint64_t offset, double low, double high)
-{
+    const double low = p[0], high = p[1];
     if (!is_float_dtype(dtype))
         return FI_E_DTYPE;
     if (!fits_dtype(low, dtype) || !fits_dtype(high, dtype) || !(low <= high))
         return FI_E_PARAM;
-    const int status = check_range(out, count, offset);
-    if (status != FI_OK)
-        return status;
-    fi_call call;
-    init_call(&call, seed, stream);
     if (dtype == FI_FLOAT64) {
-        call.low64 = low;
-        call.high64 = high;
-        call.range64 = high - low;
-        call.below_high64 = nextafter(high, -HUGE_VAL);
-        if (!isfinite(call.range64))
+        call->low64 = low;
+        call->high64 = high;
+        call->range64 = high - low;
+        call->below_high64 = nextafter(high, -HUGE_VAL);
+        if (!isfinite(call->range64))
             return FI_E_PARAM;
     } else { /* float32 arithmetic, also for bfloat16 and float16 */
-        call.low32 = (float)low;
-        call.high32 = (float)high;
-        call.range32 = call.high32 - call.low32;
-        call.below_high32 = nextafterf(call.high32, -INFINITY);
-        if (!isfinite(call.range32))
+        call->low32 = (float)low;
+        call->high32 = (float)high;
+        call->range32 = call->high32 - call->low32;
+        call->below_high32 = nextafterf(call->high32, -INFINITY);
+        if (!isfinite(call->range32))
             return FI_E_PARAM;
     }
-    return run(FI_DIST_UNIFORM, dtype, out, count, offset, &call);
+    return FI_OK;
 }
 
 static int check_mean_std(double mean, double std, int dtype)
@@ -121,31 +89,27 @@ static int check_mean_std(double mean, double std, int dtype)
     return FI_OK;
 }
 
-int fi_fill_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                   uint64_t offset, double mean, double std)
+static int resolve_normal(fi_call *call, int dtype, const double *p)
 {
+    const double mean = p[0], std = p[1];
     if (!is_float_dtype(dtype))
         return FI_E_DTYPE;
-    int status = check_mean_std(mean, std, dtype);
-    if (status == FI_OK)
-        status = check_range(out, count, offset);
+    const int status = check_mean_std(mean, std, dtype);
     if (status != FI_OK)
         return status;
-    fi_call call;
-    init_call(&call, seed, stream);
-    call.mean32 = (float)mean;
-    call.std32 = (float)std;
-    call.mean64 = mean;
-    call.std64 = std;
-    return run(FI_DIST_NORMAL, dtype, out, count, offset, &call);
+    call->mean32 = (float)mean;
+    call->std32 = (float)std;
+    call->mean64 = mean;
+    call->std64 = std;
+    return FI_OK;
 }
 
-int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                         uint64_t offset, double mean, double std, double a, double b)
+static int resolve_trunc_normal(fi_call *call, int dtype, const double *p)
 {
+    const double mean = p[0], std = p[1], a = p[2], b = p[3];
     if (!is_float_dtype(dtype))
         return FI_E_DTYPE;
-    int status = check_mean_std(mean, std, dtype);
+    const int status = check_mean_std(mean, std, dtype);
     if (status != FI_OK)
         return status;
     if (isnan(a) || isnan(b) || !(a < b))
@@ -173,33 +137,116 @@ int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, ui
     const double mass = fi_norm_cdf(beta) - pa;
     if (!(mass >= FI_TRUNC_MIN_MASS))
         return FI_E_PARAM;
-    status = check_range(out, count, offset);
+    call->mean64 = mean;
+    call->std64 = std;
+    call->tn_pa = pa;
+    call->tn_mass = mass;
+    call->tn_sign = sign;
+    call->tn_a = a;
+    call->tn_b = b;
+    return FI_OK;
+}
+
+static int resolve_constant(fi_call *call, int dtype, const double *p)
+{
+    if (!is_float_dtype(dtype))
+        return FI_E_DTYPE;
+    call->value32 = (float)p[0];
+    call->value64 = p[0];
+    return FI_OK;
+}
+
+typedef int (*fi_resolver)(fi_call *call, int dtype, const double *p);
+static const fi_resolver resolvers[FI_DIST_COUNT] = {
+    [FI_DIST_BITS] = resolve_bits,
+    [FI_DIST_UNIFORM] = resolve_uniform,
+    [FI_DIST_NORMAL] = resolve_normal,
+    [FI_DIST_TRUNC_NORMAL] = resolve_trunc_normal,
+    [FI_DIST_CONSTANT] = resolve_constant,
+};
+
+/* The one place a call is checked and resolved (see fi_internal.h). */
+int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
+               uint64_t stream, uint64_t offset, const double *params)
+{
+    static const double none[4] = {0.0, 0.0, 0.0, 0.0};
+    if (dist < 0 || dist >= FI_DIST_COUNT)
+        return FI_E_PARAM;
+    if (dtype < 0 || dtype >= FI_DTYPE_COUNT)
+        return FI_E_DTYPE;
+    *prep = (fi_prepared){0};
+    fi_call *call = &prep->call;
+    int status = resolvers[dist](call, dtype, params ? params : none);
+    if (status == FI_OK)
+        status = check_range(out, count, offset);
     if (status != FI_OK)
         return status;
-    fi_call call;
-    init_call(&call, seed, stream);
-    call.mean64 = mean;
-    call.std64 = std;
-    call.tn_pa = pa;
-    call.tn_mass = mass;
-    call.tn_sign = sign;
-    call.tn_a = a;
-    call.tn_b = b;
-    return run(FI_DIST_TRUNC_NORMAL, dtype, out, count, offset, &call);
+    if (fi_table_scalar.kernel[dist][dtype] == NULL) /* a resolver accepted an unserved pair */
+        return FI_E_DTYPE;
+    call->key[0] = (uint32_t)seed;
+    call->key[1] = (uint32_t)(seed >> 32);
+    call->stream[0] = (uint32_t)stream;
+    call->stream[1] = (uint32_t)(stream >> 32);
+    prep->dist = dist;
+    prep->dtype = dtype;
+    prep->out = out;
+    prep->count = count;
+    prep->offset = offset;
+    prep->elem_size = (size_t)FI_ELEM_SIZE(dtype);
+    prep->kernel = fi_active_table()->kernel[dist][dtype];
+    if (prep->kernel == NULL) /* a SIMD table without this kernel: the scalar one serves */
+        prep->kernel = fi_table_scalar.kernel[dist][dtype];
+    return FI_OK;
+}
+
+/* The one place a kernel runs over a range: the dispatched kernel, split over threads. */
+void fi_run_prepared(const fi_prepared *prep, uint64_t begin, uint64_t n)
+{
+    if (n > 0)
+        fi_run_parallel(prep->kernel, prep->out + begin * prep->elem_size, prep->elem_size, n,
+                        prep->offset + begin, &prep->call);
+}
+
+static int fill(int dist, int dtype, void *out, uint64_t count, uint64_t seed, uint64_t stream,
+                uint64_t offset, const double *params)
+{
+    fi_prepared prep;
+    const int status = fi_prepare(&prep, dist, dtype, out, count, seed, stream, offset, params);
+    if (status == FI_OK)
+        fi_run_prepared(&prep, 0, count);
+    return status;
+}
+
+int fi_fill_bits(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream, uint64_t offset)
+{
+    return fill(FI_DIST_BITS, dtype, out, count, seed, stream, offset, NULL);
+}
+
+int fi_fill_uniform(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                    uint64_t offset, double low, double high)
+{
+    const double p[2] = {low, high};
+    return fill(FI_DIST_UNIFORM, dtype, out, count, seed, stream, offset, p);
+}
+
+int fi_fill_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                   uint64_t offset, double mean, double std)
+{
+    const double p[2] = {mean, std};
+    return fill(FI_DIST_NORMAL, dtype, out, count, seed, stream, offset, p);
+}
+
+int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                         uint64_t offset, double mean, double std, double a, double b)
+{
+    const double p[4] = {mean, std, a, b};
+    return fill(FI_DIST_TRUNC_NORMAL, dtype, out, count, seed, stream, offset, p);
 }
 
 int fi_fill_constant(void *out, uint64_t count, int dtype, double value)
 {
-    if (!is_float_dtype(dtype))
-        return FI_E_DTYPE;
-    const int status = check_range(out, count, 0);
-    if (status != FI_OK)
-        return status;
-    fi_call call;
-    init_call(&call, 0, 0);
-    call.value32 = (float)value;
-    call.value64 = value;
-    return run(FI_DIST_CONSTANT, dtype, out, count, 0, &call);
+    const double p[1] = {value};
+    return fill(FI_DIST_CONSTANT, dtype, out, count, 0, 0, 0, p);
 }
 
 void fi_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4])

@@ -18,15 +18,9 @@ extern "C" {
 #define FI_VERSION_MAJOR 0
 #define FI_VERSION_MINOR 1
 
-typedef enum fi_dtype {
-    FI_FLOAT32 = 0,
-    FI_FLOAT64 = 1,
-    FI_BFLOAT16 = 2,
-    FI_FLOAT16 = 3,
-    FI_UINT32 = 4,
-    FI_UINT64 = 5,
-    FI_DTYPE_COUNT = 6
-} fi_dtype;
+/* fi_dtype (FI_FLOAT32, FI_FLOAT64, FI_BFLOAT16, FI_FLOAT16, FI_UINT32, FI_UINT64), the element
+ * sizes and the other contract constants, generated from fastinit/_contract.py. */
+#include "fi_contract.h"
 
 typedef enum fi_status {
     FI_OK = 0,

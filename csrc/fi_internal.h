@@ -16,14 +16,7 @@
 #pragma fp_contract(off)
 #endif
 
-typedef enum fi_dist {
-    FI_DIST_BITS = 0,
-    FI_DIST_UNIFORM = 1,
-    FI_DIST_NORMAL = 2,
-    FI_DIST_TRUNC_NORMAL = 3,
-    FI_DIST_CONSTANT = 4,
-    FI_DIST_COUNT = 5
-} fi_dist;
+/* fi_dist (FI_DIST_BITS ... FI_DIST_CONSTANT, FI_DIST_COUNT) comes from fi_contract.h. */
 
 /* Everything a kernel needs, resolved once per call by the entry point so that the hot loops
  * have no branch on arguments. */
@@ -55,6 +48,32 @@ typedef struct fi_isa_table {
 extern const fi_isa_table fi_table_scalar;
 
 const fi_isa_table *fi_active_table(void);
+
+/* A prepared call: one fill, checked and resolved once by fi_prepare, then written by
+ * fi_run_prepared over any number of sub-ranges (chunks) without another check. The caller
+ * (fastinit/_core.pyx, or the fi_fill_* entry points) builds it on its stack. */
+typedef struct fi_prepared {
+    int dist, dtype;     /* fi_dist and fi_dtype codes */
+    unsigned char *out;  /* element 0 of the whole target */
+    uint64_t count;      /* elements of the whole target */
+    uint64_t offset;     /* stream index of element 0 */
+    size_t elem_size;    /* bytes per element */
+    fi_kernel kernel;    /* the dispatched kernel (NULL when count is 0) */
+    fi_call call;        /* the resolved parameters */
+} fi_prepared;
+
+/* Check every argument of one fill of count elements at out and resolve it into *prep:
+ * dist is an fi_dist code, params holds the distribution's parameters (uniform: low, high;
+ * normal: mean, std; truncated normal: mean, std, a, b; constant: value; bits: none; NULL
+ * when there are none). Returns FI_OK or the status the matching fi_fill_* would return,
+ * in the same order of checks (dtype, parameters, buffer and range); nothing is written. */
+int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
+               uint64_t stream, uint64_t offset, const double *params);
+
+/* Write elements [begin, begin + n) of a prepared fill (stream indices offset + begin ...).
+ * No check: the caller keeps begin + n <= prep->count. Releases nothing, allocates nothing;
+ * may be called without the GIL and concurrently on disjoint sub-ranges. */
+void fi_run_prepared(const fi_prepared *prep, uint64_t begin, uint64_t n);
 
 /* Run kernel over count elements (elem_size bytes each), split over the thread pool when
  * the fill is large enough (threads.c). */

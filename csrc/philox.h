@@ -13,11 +13,7 @@
 
 #include <stdint.h>
 
-#define FI_PHILOX_M0 UINT32_C(0xD2511F53) /* round multipliers */
-#define FI_PHILOX_M1 UINT32_C(0xCD9E8D57)
-#define FI_PHILOX_W0 UINT32_C(0x9E3779B9) /* key schedule: golden ratio */
-#define FI_PHILOX_W1 UINT32_C(0xBB67AE85) /* key schedule: sqrt(3) - 1 */
-#define FI_PHILOX_ROUNDS 10
+#include "fi_contract.h" /* FI_PHILOX_M0, M1 (multipliers), W0, W1 (Weyl), ROUNDS */
 
 static inline void fi_philox_round(uint32_t x[4], uint32_t k0, uint32_t k1)
 {

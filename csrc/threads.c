@@ -17,9 +17,8 @@
 
 #include "fi_internal.h"
 
-#define FI_MAX_THREADS 256
-/* Below this many bytes a fill runs on the calling thread: waking a worker costs more. */
-#define FI_PARALLEL_MIN_BYTES (256u * 1024u)
+/* FI_MAX_THREADS, and FI_PARALLEL_MIN_BYTES: below it a fill runs on the calling thread
+ * (waking a worker costs more); both from fi_contract.h (generated from fastinit/_contract.py). */
 /* Parts start on multiples of this many elements (whole Philox blocks, SIMD steps, lines). */
 #define FI_PART_ALIGN 256u
 

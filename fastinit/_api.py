@@ -9,36 +9,30 @@ one general function, ``variance_scaling_``, and one-line specialisations of it 
 from __future__ import annotations
 
 import functools
-import math
 import numbers
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypedDict
 
 import numpy as np
 
-from . import _backend
-from ._fans import MODES, calculate_gain, fan_for_mode, fans
+from . import _backend, _call
+from ._call import DISTRIBUTIONS, TRUNCATED_NORMAL_STD_FACTOR  # noqa: F401 - public constants
 from ._generator import Generator, check_u64, resolve
 from ._params import (
     BFLOAT16,
     BITS_DTYPES,
     DTYPE_NAMES,
-    FINITE_MAX,
     FLOAT16,
     FLOAT32,
     FLOAT64,
     FLOAT_DTYPES,
     UINT32,
     UINT64,
-    trunc_normal_params,
+    real,
+    squared,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
-
-# Keras/JAX: the std of a normal truncated at +-2 std is 0.87962566103423978 times the
-# untruncated std, so truncated variance scaling divides by it to keep the target variance.
-TRUNCATED_NORMAL_STD_FACTOR = 0.87962566103423978
-DISTRIBUTIONS = ("truncated_normal", "normal", "untruncated_normal", "uniform")
 
 
 class FillOptions(TypedDict, total=False):
@@ -145,47 +139,6 @@ def _target(buf: Any, allowed: tuple[int, ...]) -> _Target:
     return _Target(arr, code)  # type: ignore[arg-type]
 
 
-def _real(name: str, value: Any) -> float:
-    kind = type(value)
-    if kind is float:  # the common case, without the ABC check
-        return value
-    if kind is not int and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    try:
-        return float(value)
-    except OverflowError:  # an int or Fraction beyond float64 (found by tools/fuzz_api.py)
-        raise ValueError(f"{name} is too large for a float64 (a {type(value).__name__} beyond 1.8e308)") from None
-
-
-def _squared(name: str, value: Any) -> float:
-    """value**2 of a finite real number, or ValueError if the square overflows float64."""
-    v = _finite(name, value)
-    square = v * v
-    if math.isinf(square):
-        raise ValueError(f"{name}={v!r} is too large: its square overflows float64")
-    return square
-
-
-def _finite(name: str, value: Any, t: _Target | None = None) -> float:
-    """A finite real number (representable as a finite value of t's dtype when t is given)."""
-    v = _real(name, value)
-    limit = FINITE_MAX[t.code] if t is not None else FINITE_MAX[FLOAT64]
-    if not -limit <= v <= limit:  # false for nan and inf too
-        if not math.isfinite(v):
-            raise ValueError(f"{name}={v!r} must be finite")
-        raise ValueError(f"{name}={v!r} is outside the finite range of {DTYPE_NAMES[t.code]}")  # type: ignore[union-attr]
-    return v
-
-
-def _std(value: Any, t: _Target) -> float:
-    std = _finite("std", value)
-    if std < 0:
-        raise ValueError(f"std={std!r} must be >= 0")
-    if t.code != FLOAT64 and std > FINITE_MAX[FLOAT32]:
-        raise ValueError(f"std={std!r} overflows float32 arithmetic")
-    return std
-
-
 _U64 = 1 << 64
 
 
@@ -205,39 +158,9 @@ def _stream_of(
     return seed_, stream_, offset
 
 
-def _run(entry: str, t: _Target, *args: Any) -> None:
+def _run(t: _Target, r: _call.Resolved, s: tuple[int, int, int]) -> None:
     if t.size:
-        getattr(_backend._active, entry)(t.raw(), t.code, *args)
-
-
-# float32 subtraction overflows to inf from 2^128 - 2^103 on (the tie rounds to even, 2^128)
-_F32_OVERFLOW = 2.0**128 - 2.0**103
-
-
-def _check_uniform(t: _Target, low: Any, high: Any) -> tuple[float, float]:
-    low, high = _finite("low", low, t), _finite("high", high, t)
-    if low > high:
-        raise ValueError(f"low={low!r} must be <= high={high!r}")
-    if t.code == FLOAT64:
-        span = high - low  # python floats are float64: overflows to inf exactly as C does
-        overflow = not math.isfinite(span)
-    else:
-        span = float(np.float32(high)) - float(np.float32(low))  # exact in float64
-        overflow = span >= _F32_OVERFLOW
-    if overflow:
-        raise ValueError(f"high - low = {high!r} - {low!r} overflows {DTYPE_NAMES[t.code]} arithmetic")
-    return low, high
-
-
-def _check_trunc_normal(t: _Target, mean: Any, std: Any, a: Any, b: Any) -> tuple[float, float, float, float]:
-    mean, std = _finite("mean", mean, t), _std(std, t)
-    a, b = _real("a", a), _real("b", b)
-    if math.isnan(a) or math.isnan(b):
-        raise ValueError(f"a={a!r} and b={b!r} must not be NaN")
-    if not a < b:
-        raise ValueError(f"a={a!r} must be < b={b!r}")
-    trunc_normal_params(mean, std, a, b)  # raises for a negligible interval mass
-    return mean, std, a, b
+        _call.fill(t.raw(), r, *s)
 
 
 # -------------------------------------------------------------------------- basic fills
@@ -268,9 +191,8 @@ def uniform_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    low, high = _check_uniform(t, low, high)
-    s = _stream_of(t, seed, stream, offset, generator)
-    _run("fill_uniform", t, *s, low, high)
+    r = _call.resolve_uniform(t.code, low, high)
+    _run(t, r, _stream_of(t, seed, stream, offset, generator))
     return buf
 
 
@@ -300,9 +222,8 @@ def normal_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    mean, std = _finite("mean", mean, t), _std(std, t)
-    s = _stream_of(t, seed, stream, offset, generator)
-    _run("fill_normal", t, *s, mean, std)
+    r = _call.resolve_normal(t.code, mean, std)
+    _run(t, r, _stream_of(t, seed, stream, offset, generator))
     return buf
 
 
@@ -337,9 +258,8 @@ def trunc_normal_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    mean, std, a, b = _check_trunc_normal(t, mean, std, a, b)
-    s = _stream_of(t, seed, stream, offset, generator)
-    _run("fill_trunc_normal", t, *s, mean, std, a, b)
+    r = _call.resolve_trunc_normal(t.code, mean, std, a, b)
+    _run(t, r, _stream_of(t, seed, stream, offset, generator))
     return buf
 
 
@@ -353,9 +273,7 @@ def constant_(buf: Any, value: float) -> Any:
     array([0.5, 0.5, 0.5], dtype=float32)
     """
     t = _target(buf, FLOAT_DTYPES)
-    v = _real("value", value)
-    if t.size:
-        _backend._active.fill_constant(t.raw(), t.code, v)
+    _run(t, _call.resolve_constant(t.code, value), (0, 0, 0))
     return buf
 
 
@@ -387,8 +305,7 @@ def random_bits_(
     dtype('uint32')
     """
     t = _target(buf, BITS_DTYPES)
-    s = _stream_of(t, seed, stream, offset, generator)
-    _run("fill_bits", t, *s)
+    _run(t, _call.resolve_bits(t.code), _stream_of(t, seed, stream, offset, generator))
     return buf
 
 
@@ -435,87 +352,10 @@ def variance_scaling_(
     True
     """
     t = _target(buf, FLOAT_DTYPES)
-    plain = (
-        type(scale) in (float, int) and (fan_in is None or type(fan_in) is int)
-        and (fan_out is None or type(fan_out) is int) and type(batch_axis) in (tuple, int)
-    )
-    key = (t.arr.shape, t.code, scale, mode, distribution, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
-    plan = _PLANS.get(key) if plain else None
-    if plan is None:
-        plan = _variance_scaling_plan(t, scale, mode, distribution, fan_in, fan_out, layout, in_axis, out_axis,
-                                      batch_axis)
-        if plain:
-            if len(_PLANS) >= 4096:
-                _PLANS.clear()
-            _PLANS[key] = plan
-    entry, params = plan
-    s = _stream_of(t, seed, stream, offset, generator)
-    if entry == "fill_constant":
-        if t.size:
-            _backend._active.fill_constant(t.raw(), t.code, 0.0)
-    else:
-        _run(entry, t, *s, *params)
+    r = _call.resolve_variance_scaling(t.arr.shape, t.code, scale, mode, distribution, fan_in, fan_out, layout,
+                                       in_axis, out_axis, batch_axis)
+    _run(t, r, _stream_of(t, seed, stream, offset, generator))
     return buf
-
-
-# Resolved (entry point, parameters) of variance_scaling_ calls, by their arguments: model
-# initialization repeats a few shapes many times, and resolving costs more than a small fill.
-_PLANS: dict[tuple, tuple[str, tuple[float, ...]]] = {}
-
-
-def _variance_scaling_plan(
-    t: _Target, scale: Any, mode: str, distribution: str, fan_in: int | None, fan_out: int | None, layout: str,
-    in_axis: int | None, out_axis: int | None, batch_axis: int | Sequence[int],
-) -> tuple[str, tuple[float, ...]]:
-    """Validate the arguments and resolve the fill: ("fill_uniform", (low, high)), ..."""
-    scale = _finite("scale", scale)
-    if scale < 0:
-        raise ValueError(f"scale={scale!r} must be >= 0")
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, MODES))}")
-    if distribution not in DISTRIBUTIONS:
-        raise ValueError(
-            f"distribution={distribution!r} is not one of {', '.join(map(repr, DISTRIBUTIONS))}"
-        )
-    fi, fo = _resolve_fans(t, fan_in, fan_out, layout, in_axis, out_axis, batch_axis)
-    if t.size == 0:
-        return "fill_constant", ()
-    fan = fan_for_mode(fi, fo, mode)
-    if fan <= 0:
-        raise ValueError(f"{mode} is 0 for fans ({fi}, {fo}): cannot scale the variance by it")
-    variance = scale / fan
-    if variance == 0.0:
-        return "fill_constant", ()
-    if distribution == "uniform":
-        limit = math.sqrt(3.0 * variance)
-        return "fill_uniform", _check_uniform(t, -limit, limit)
-    if distribution == "truncated_normal":
-        std = math.sqrt(variance) / TRUNCATED_NORMAL_STD_FACTOR
-        return "fill_trunc_normal", _check_trunc_normal(t, 0.0, std, -2.0 * std, 2.0 * std)
-    return "fill_normal", (0.0, _std(math.sqrt(variance), t))
-
-
-def _resolve_fans(
-    t: _Target,
-    fan_in: int | None,
-    fan_out: int | None,
-    layout: str,
-    in_axis: int | None,
-    out_axis: int | None,
-    batch_axis: int | Sequence[int],
-) -> tuple[int, int]:
-    """(fan_in, fan_out): the overrides where given, else from the buffer's shape."""
-    overrides = {}
-    for name, value in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if value is not None:
-            v = check_u64(name, value)
-            if v == 0:
-                raise ValueError(f"{name}=0: a fan must be positive")
-            overrides[name] = v
-    if len(overrides) == 2:
-        return overrides["fan_in"], overrides["fan_out"]
-    shape_fans = fans(t.arr.shape, layout, in_axis=in_axis, out_axis=out_axis, batch_axis=batch_axis)
-    return overrides.get("fan_in", shape_fans[0]), overrides.get("fan_out", shape_fans[1])
 
 
 def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) -> Any:
@@ -532,7 +372,7 @@ def glorot_uniform_(buf: Any, gain: float = 1.0, **options: Unpack[FanOptions]) 
     >>> bool(abs(w).max() <= (6 / 500) ** 0.5)
     True
     """
-    return variance_scaling_(buf, _squared("gain", gain), "fan_avg", "uniform", **options)
+    return variance_scaling_(buf, squared("gain", gain), "fan_avg", "uniform", **options)
 
 
 def glorot_normal_(
@@ -550,7 +390,7 @@ def glorot_normal_(
     >>> bool(abs(w.var() / (2 / 800) - 1) < 0.02)
     True
     """
-    return variance_scaling_(buf, _squared("gain", gain), "fan_avg", distribution, **options)
+    return variance_scaling_(buf, squared("gain", gain), "fan_avg", distribution, **options)
 
 
 def kaiming_uniform_(
@@ -573,7 +413,7 @@ def kaiming_uniform_(
     >>> bool(abs(w).max() <= (6 / 64) ** 0.5)
     True
     """
-    return variance_scaling_(buf, _gain_squared(nonlinearity, a), mode, "uniform", **options)
+    return variance_scaling_(buf, _call.gain_squared(nonlinearity, a), mode, "uniform", **options)
 
 
 def kaiming_normal_(
@@ -596,22 +436,7 @@ def kaiming_normal_(
     >>> bool(abs(w.var() / (2 / 512) - 1) < 0.02)
     True
     """
-    return variance_scaling_(buf, _gain_squared(nonlinearity, a), mode, distribution, **options)
-
-
-_GAINS: dict[tuple, float] = {}
-
-
-def _gain_squared(nonlinearity: Any, param: Any) -> float:
-    """calculate_gain(nonlinearity, param) ** 2, remembered for plain arguments."""
-    key = (nonlinearity, type(param), param)
-    try:
-        return _GAINS[key]
-    except (KeyError, TypeError):
-        gain = calculate_gain(nonlinearity, param)
-        if type(nonlinearity) is str and type(param) in (int, float, type(None)) and len(_GAINS) < 256:
-            _GAINS[key] = gain * gain
-        return gain * gain
+    return variance_scaling_(buf, _call.gain_squared(nonlinearity, a), mode, distribution, **options)
 
 
 def lecun_uniform_(buf: Any, **options: Unpack[FanOptions]) -> Any:
@@ -732,7 +557,7 @@ def _keras_random_uniform_(buf: Any, low: float = -0.05, high: float = 0.05, **o
 
 def _keras_truncated_normal_(buf: Any, mean: float = 0.0, std: float = 0.05, **options: Any) -> Any:
     """Keras ``TruncatedNormal(mean=0.0, stddev=0.05)``: cut at mean +- 2 std."""
-    mean, std = _real("mean", mean), _real("std", std)
+    mean, std = real("mean", mean), real("std", std)
     return trunc_normal_(buf, mean, std, mean - 2.0 * std, mean + 2.0 * std, **options)
 
 

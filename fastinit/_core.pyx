@@ -2,10 +2,12 @@
 """The C backend: a thin layer over csrc/fastinit.h.
 
 It takes a writable C-contiguous buffer, releases the GIL and calls one C entry point (for
-a large buffer, once per chunk, checking for Ctrl-C between chunks).
-Arguments arrive validated by fastinit._api (which raises the user-facing errors); the status
-codes of the C entry points are still turned into exceptions here, as a second line of
-defence for anyone calling this module directly.
+a large buffer, once per chunk, checking for Ctrl-C between chunks). Each fill is one
+prepared call: ``fi_prepare`` (csrc/fastinit.c) checks and resolves it once, for the whole
+range, and ``fi_run_prepared`` writes the chunks without checking again.
+Arguments arrive resolved by fastinit._call (which raises the user-facing errors); the status
+codes of fi_prepare are still turned into exceptions here, as a second line of defence for
+anyone calling this module directly.
 """
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.exc cimport PyErr_CheckSignals
@@ -13,15 +15,18 @@ from cpython.time cimport monotonic_ns
 from libc.stdint cimport UINT64_MAX, int64_t, uint32_t, uint64_t
 
 
+cdef extern from "fi_contract.h" nogil:
+    # generated from fastinit/_contract.py (tools/gen_contract_header.py)
+    int FI_FLOAT32, FI_FLOAT64, FI_BFLOAT16, FI_FLOAT16, FI_UINT32, FI_UINT64, FI_DTYPE_COUNT
+    int FI_DIST_BITS, FI_DIST_UNIFORM, FI_DIST_NORMAL, FI_DIST_TRUNC_NORMAL, FI_DIST_CONSTANT, FI_DIST_COUNT
+    int FI_ELEM_SIZE(int dtype)
+    uint32_t FI_PHILOX_M0, FI_PHILOX_M1, FI_PHILOX_W0, FI_PHILOX_W1
+    int FI_PHILOX_ROUNDS
+    unsigned int FI_PARALLEL_MIN_BYTES
+    int FI_MAX_THREADS
+
+
 cdef extern from "fastinit.h" nogil:
-    int fi_fill_bits(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream, uint64_t offset)
-    int fi_fill_uniform(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                        uint64_t offset, double low, double high)
-    int fi_fill_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                       uint64_t offset, double mean, double std)
-    int fi_fill_trunc_normal(void *out, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
-                             uint64_t offset, double mean, double std, double a, double b)
-    int fi_fill_constant(void *out, uint64_t count, int dtype, double value)
     void fi_philox4x32(const uint32_t *counter, const uint32_t *key, uint32_t *out)
     int fi_isa_init()
     const char *fi_isa_name()
@@ -35,14 +40,35 @@ cdef extern from "fastinit.h" nogil:
     int fi_contract_version()
     int FI_OK
     int FI_E_DTYPE
+    int FI_E_PARAM
     int FI_E_ISA
     int FI_E_RANGE
+    int FI_E_NULL
+
+
+cdef extern from "fi_internal.h" nogil:
+    ctypedef struct fi_prepared:
+        uint64_t count
+        size_t elem_size
+    int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
+                   uint64_t stream, uint64_t offset, const double *params)
+    void fi_run_prepared(const fi_prepared *prep, uint64_t begin, uint64_t n)
+
 
 NAME = "c"
 CONTRACT_VERSION = fi_contract_version()  # compiled in from csrc/fi_mathspec.h
 
-# bytes per element of each fi_dtype code (float32, float64, bfloat16, float16, uint32, uint64)
-cdef Py_ssize_t[6] ITEMSIZE = [4, 8, 2, 2, 4, 8]
+# The contract constants this extension was compiled with (csrc/fi_contract.h), for the test
+# that they match fastinit/_contract.py.
+COMPILED_CONTRACT = {
+    "DTYPES": (FI_FLOAT32, FI_FLOAT64, FI_BFLOAT16, FI_FLOAT16, FI_UINT32, FI_UINT64, FI_DTYPE_COUNT),
+    "ITEMSIZE": tuple(FI_ELEM_SIZE(code) for code in range(FI_DTYPE_COUNT)),
+    "DISTRIBUTIONS": (FI_DIST_BITS, FI_DIST_UNIFORM, FI_DIST_NORMAL, FI_DIST_TRUNC_NORMAL, FI_DIST_CONSTANT,
+                      FI_DIST_COUNT),
+    "PHILOX": (FI_PHILOX_M0, FI_PHILOX_M1, FI_PHILOX_W0, FI_PHILOX_W1, FI_PHILOX_ROUNDS),
+    "PARALLEL_MIN_BYTES": FI_PARALLEL_MIN_BYTES,
+    "MAX_THREADS": FI_MAX_THREADS,
+}
 
 
 cdef inline int _raise_for(int status) except -1:
@@ -52,16 +78,6 @@ cdef inline int _raise_for(int status) except -1:
     if status == FI_E_DTYPE:
         raise TypeError(f"fastinit C core: {message}")
     raise ValueError(f"fastinit C core: {message}")
-
-
-cdef inline uint64_t _acquire(object out, Py_buffer *view, int dtype) except? 0xFFFFFFFFFFFFFFFF:
-    if dtype < 0 or dtype > 5:
-        raise TypeError(f"unknown dtype code {dtype}")
-    PyObject_GetBuffer(out, view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
-    if view.len % ITEMSIZE[dtype]:
-        PyBuffer_Release(view)
-        raise ValueError(f"buffer of {view.len} bytes is not a whole number of {ITEMSIZE[dtype]}-byte elements")
-    return <uint64_t>(view.len // ITEMSIZE[dtype])
 
 
 # Large fills run in chunks of whole elements; between chunks the GIL is taken back for a
@@ -74,105 +90,159 @@ cdef inline uint64_t _acquire(object out, Py_buffer *view, int dtype) except? 0x
 # takes over CHUNK_SHRINK_NS, so a chunk lasts 10-40 ms whatever the kernel speed and the
 # load of the machine, and the round trip of the thread pool at each boundary (a wake-up,
 # slower on a loaded machine) stays lost in the noise. A fill of at most one first chunk is
-# one C call, as before.
-cdef enum:
-    DIST_BITS = 0
-    DIST_UNIFORM = 1
-    DIST_NORMAL = 2
-    DIST_TRUNC_NORMAL = 3
-    DIST_CONSTANT = 4
-
+# one C call.
+# Indexed by distribution code (bits, uniform, normal, trunc_normal, constant).
 cdef uint64_t[5] FIRST_CHUNK = [1 << 22, 1 << 22, 1 << 21, 1 << 20, 1 << 22]
 cdef uint64_t MIN_CHUNK = 1 << 16
 cdef uint64_t MAX_CHUNK = 1 << 28
 cdef int64_t CHUNK_GROW_NS = 10_000_000
 cdef int64_t CHUNK_SHRINK_NS = 40_000_000
+# Fills of at most this many elements keep the GIL (at most ~40 us, a float64 truncated normal
+# on the scalar kernels): for them releasing and re-taking it would be a large part of the call.
+cdef uint64_t SMALL_FILL = 4096
+assert FI_DIST_COUNT == 5, "FIRST_CHUNK has one entry per distribution"
 
 
 def chunk_elements(int dist):
-    """Elements in the first chunk of a large fill of distribution code ``dist`` (0 bits,
-    1 uniform, 2 normal, 3 trunc_normal, 4 constant); for tests."""
-    if dist < 0 or dist > 4:
+    """Elements in the first chunk of a large fill of distribution code ``dist``
+    (fastinit._contract: BITS, UNIFORM, NORMAL, TRUNC_NORMAL, CONSTANT); for tests."""
+    if dist < 0 or dist >= FI_DIST_COUNT:
         raise ValueError(f"unknown distribution code {dist}")
     return FIRST_CHUNK[dist]
 
 
-cdef inline int _fill_range(int dist, char *out, uint64_t count, int dtype, uint64_t seed,
-                            uint64_t stream, uint64_t offset, const double *p) noexcept nogil:
-    if dist == DIST_BITS:
-        return fi_fill_bits(out, count, dtype, seed, stream, offset)
-    if dist == DIST_UNIFORM:
-        return fi_fill_uniform(out, count, dtype, seed, stream, offset, p[0], p[1])
-    if dist == DIST_NORMAL:
-        return fi_fill_normal(out, count, dtype, seed, stream, offset, p[0], p[1])
-    if dist == DIST_TRUNC_NORMAL:
-        return fi_fill_trunc_normal(out, count, dtype, seed, stream, offset, p[0], p[1], p[2], p[3])
-    return fi_fill_constant(out, count, dtype, p[0])
+cdef int _run(const fi_prepared *prep, int dist) except -1:
+    """Write a prepared fill: one C call when it is small, else chunk by chunk with a signal
+    check between chunks. Nothing is checked again: fi_prepare checked the whole range."""
+    cdef uint64_t count = prep.count
+    cdef uint64_t chunk = FIRST_CHUNK[dist]
+    cdef uint64_t done = 0, n
+    cdef int64_t started, took
+    if count <= chunk:  # small and medium fills: one C call, no signal check
+        if count <= SMALL_FILL:  # releasing and taking back the GIL costs more than these fills
+            fi_run_prepared(prep, 0, count)
+        else:
+            with nogil:
+                fi_run_prepared(prep, 0, count)
+        return 0
+    while done < count:
+        n = count - done if count - done < chunk else chunk
+        started = monotonic_ns()
+        with nogil:
+            fi_run_prepared(prep, done, n)
+        took = monotonic_ns() - started
+        done += n
+        if done < count:
+            PyErr_CheckSignals()  # raises KeyboardInterrupt etc.; the rest stays unwritten
+            if took < CHUNK_GROW_NS and chunk < MAX_CHUNK:
+                chunk *= 2
+            elif took > CHUNK_SHRINK_NS and chunk > MIN_CHUNK:
+                chunk //= 2
+    return 0
 
 
 cdef int _fill(int dist, object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
                const double *p) except -1:
+    """Fill a writable C-contiguous buffer: acquire it, prepare the call once, run it."""
     cdef Py_buffer view
-    cdef int status
-    cdef uint64_t count = _acquire(out, &view, dtype)
-    cdef uint64_t chunk = FIRST_CHUNK[dist]
-    cdef uint64_t done = 0, n
-    cdef int64_t started, took
-    cdef char *base = <char *>view.buf
+    cdef fi_prepared prep
+    cdef Py_ssize_t size = FI_ELEM_SIZE(dtype)
+    if size == 0:
+        raise TypeError(f"unknown dtype code {dtype}")
+    PyObject_GetBuffer(out, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
     try:
-        if count <= chunk:  # small and medium fills: one C call, no signal check
-            with nogil:
-                status = _fill_range(dist, base, count, dtype, seed, stream, offset, p)
-            return _raise_for(status)
-        # The C call checks the range of each chunk only: check the whole one up front, so
-        # that a failing fill writes nothing (the parameters are the same for every chunk).
-        if offset > UINT64_MAX - (count - 1):
-            return _raise_for(FI_E_RANGE)
-        while done < count:
-            n = count - done if count - done < chunk else chunk
-            started = monotonic_ns()
-            with nogil:
-                status = _fill_range(dist, base + done * <uint64_t>ITEMSIZE[dtype], n, dtype, seed,
-                                     stream, offset + done, p)
-            took = monotonic_ns() - started
-            _raise_for(status)
-            done += n
-            if done < count:
-                PyErr_CheckSignals()  # raises KeyboardInterrupt etc.; the rest stays unwritten
-                if took < CHUNK_GROW_NS and chunk < MAX_CHUNK:
-                    chunk *= 2
-                elif took > CHUNK_SHRINK_NS and chunk > MIN_CHUNK:
-                    chunk //= 2
-        return 0
+        if view.len % size:
+            raise ValueError(f"buffer of {view.len} bytes is not a whole number of {size}-byte elements")
+        _raise_for(fi_prepare(&prep, dist, dtype, view.buf, <uint64_t>(view.len // size), seed, stream,
+                              offset, p))
+        return _run(&prep, dist)
     finally:
         PyBuffer_Release(&view)
 
 
+cdef inline int _params(object resolved, int *dist, int *dtype, double *p) except -1:
+    """Unpack a resolved call (dist, dtype, p0, p1, p2, p3) from fastinit._call."""
+    if type(resolved) is not tuple or len(<tuple>resolved) != 6:
+        raise TypeError("resolved must be a tuple made by fastinit._call.resolve")
+    dist[0] = resolved[0]
+    dtype[0] = resolved[1]
+    p[0] = resolved[2]
+    p[1] = resolved[3]
+    p[2] = resolved[4]
+    p[3] = resolved[5]
+    return 0
+
+
+cdef uint64_t _u64(object value, str name) except? 0xFFFFFFFFFFFFFFFF:
+    """value as a uint64; the errors of fastinit._generator.check_u64 otherwise."""
+    if type(value) is int and 0 <= value <= UINT64_MAX:
+        return value
+    from ._generator import check_u64
+
+    return check_u64(name, value)  # raises TypeError/ValueError, or converts an integer type
+
+
+def fill(object out, object resolved, object seed, object stream, object offset):
+    """Fill the writable C-contiguous buffer ``out`` (of the resolved call's dtype) with the
+    call ``resolved`` (from fastinit._call.resolve) at (seed, stream, offset)."""
+    cdef int dist, dtype
+    cdef double[4] p
+    _params(resolved, &dist, &dtype, p)
+    _fill(dist, out, dtype, _u64(seed, "seed"), _u64(stream, "stream"), _u64(offset, "offset"), p)
+
+
+def fill_raw(object address, object count, int dtype, object seed, object stream, object offset,
+             object resolved):
+    """Fill ``count`` elements of dtype code ``dtype`` at memory ``address`` (an int: a torch
+    tensor's data_ptr(), ...) with the call ``resolved`` (fastinit._call.resolve), the elements
+    being stream indices offset .. offset + count - 1. Every argument is checked before anything
+    is written (ValueError / TypeError); the memory itself must be valid, writable and at least
+    count elements long: that is the caller's promise."""
+    cdef int dist, rdtype
+    cdef double[4] p
+    cdef fi_prepared prep
+    _params(resolved, &dist, &rdtype, p)
+    if rdtype != dtype:
+        raise ValueError(f"the call was resolved for dtype code {rdtype}, not {dtype}")
+    cdef uint64_t n = _u64(count, "count")
+    cdef uint64_t addr = _u64(address, "address")
+    if addr > <uint64_t>(<size_t>-1):
+        raise ValueError(f"address={address} does not fit a pointer")
+    cdef int status = fi_prepare(&prep, dist, dtype, <void *><size_t>addr, n, _u64(seed, "seed"),
+                                 _u64(stream, "stream"), _u64(offset, "offset"), p)
+    if status == FI_E_RANGE:  # the message fastinit._api gives for buffers
+        raise ValueError(f"offset={offset} + {count} elements overflows the element index (must be <= 2**64)")
+    if status == FI_E_NULL:
+        raise ValueError("address is NULL")
+    _raise_for(status)
+    _run(&prep, dist)
+
+
 def fill_bits(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset):
-    _fill(DIST_BITS, out, dtype, seed, stream, offset, NULL)
+    _fill(FI_DIST_BITS, out, dtype, seed, stream, offset, NULL)
 
 
 def fill_uniform(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
                  double low, double high):
     cdef double[2] p = [low, high]
-    _fill(DIST_UNIFORM, out, dtype, seed, stream, offset, p)
+    _fill(FI_DIST_UNIFORM, out, dtype, seed, stream, offset, p)
 
 
 def fill_normal(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
                 double mean, double std):
     cdef double[2] p = [mean, std]
-    _fill(DIST_NORMAL, out, dtype, seed, stream, offset, p)
+    _fill(FI_DIST_NORMAL, out, dtype, seed, stream, offset, p)
 
 
 def fill_trunc_normal(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
                       double mean, double std, double a, double b):
     cdef double[4] p = [mean, std, a, b]
-    _fill(DIST_TRUNC_NORMAL, out, dtype, seed, stream, offset, p)
+    _fill(FI_DIST_TRUNC_NORMAL, out, dtype, seed, stream, offset, p)
 
 
 def fill_constant(object out, int dtype, double value):
     cdef double[1] p = [value]
-    _fill(DIST_CONSTANT, out, dtype, 0, 0, 0, p)
+    _fill(FI_DIST_CONSTANT, out, dtype, 0, 0, 0, p)
 
 
 def philox4x32(counter, key):
@@ -226,7 +296,7 @@ def select_isa(str name):
 
 def set_num_threads(int n):
     if fi_set_num_threads(n) != FI_OK:
-        raise ValueError(f"number of threads must be in [1, 256], got {n}")
+        raise ValueError(f"number of threads must be in [1, {FI_MAX_THREADS}], got {n}")
 
 
 def get_num_threads():

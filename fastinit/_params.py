@@ -1,25 +1,31 @@
-"""Dtype codes shared with csrc/fastinit.h and the per-call parameter resolution that both
-backends must compute identically (the C entry points do the same in C)."""
+"""Checks of the distribution parameters and their per-call resolution, the one place both
+backends take them from (the C entry points check again, as a second line of defence, and
+compute the same resolution in C; docs/architecture.md).
+
+The dtype codes and sizes come from fastinit._contract (generated into csrc/fi_contract.h).
+"""
 from __future__ import annotations
 
 import functools
 import math
+import numbers
+from typing import Any
 
 from . import _mathspec as spec
+from ._contract import (  # noqa: F401 - re-exported: the modules that need a code import it from here
+    BFLOAT16,
+    BITS_DTYPES,
+    DTYPE_NAMES,
+    FLOAT16,
+    FLOAT32,
+    FLOAT64,
+    FLOAT_DTYPES,
+    ITEMSIZE,
+    UINT32,
+    UINT64,
+)
 from ._npmath import norm_cdf
 
-# must match enum fi_dtype in csrc/fastinit.h
-FLOAT32, FLOAT64, BFLOAT16, FLOAT16, UINT32, UINT64 = range(6)
-DTYPE_NAMES = {
-    FLOAT32: "float32",
-    FLOAT64: "float64",
-    BFLOAT16: "bfloat16",
-    FLOAT16: "float16",
-    UINT32: "uint32",
-    UINT64: "uint64",
-}
-FLOAT_DTYPES = (FLOAT32, FLOAT64, BFLOAT16, FLOAT16)
-BITS_DTYPES = (UINT32, UINT64)
 # largest finite value of each float dtype
 FINITE_MAX = {
     FLOAT32: float.fromhex("0x1.fffffep127"),
@@ -27,9 +33,85 @@ FINITE_MAX = {
     BFLOAT16: float.fromhex("0x1.fep127"),
     FLOAT16: 65504.0,
 }
-ITEMSIZE = {FLOAT32: 4, FLOAT64: 8, BFLOAT16: 2, FLOAT16: 2, UINT32: 4, UINT64: 8}
 
 TRUNC_MIN_MASS = spec.scalar("TRUNC_MIN_MASS")
+
+
+def real(name: str, value: Any) -> float:
+    """value as a float (int, float, or any numbers.Real but bool), else TypeError naming it."""
+    kind = type(value)
+    if kind is float:  # the common case, without the ABC check
+        return value
+    if kind is not int and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    try:
+        return float(value)
+    except OverflowError:  # an int or Fraction beyond float64 (found by tools/fuzz_api.py)
+        raise ValueError(f"{name} is too large for a float64 (a {type(value).__name__} beyond 1.8e308)") from None
+
+
+def finite(name: str, value: Any, code: int = FLOAT64) -> float:
+    """A finite real number, representable as a finite value of dtype ``code``."""
+    v = real(name, value)
+    limit = FINITE_MAX[code]
+    if not -limit <= v <= limit:  # false for nan and inf too
+        if not math.isfinite(v):
+            raise ValueError(f"{name}={v!r} must be finite")
+        raise ValueError(f"{name}={v!r} is outside the finite range of {DTYPE_NAMES[code]}")
+    return v
+
+
+def squared(name: str, value: Any) -> float:
+    """value**2 of a finite real number, or ValueError if the square overflows float64."""
+    v = finite(name, value)
+    square = v * v
+    if math.isinf(square):
+        raise ValueError(f"{name}={v!r} is too large: its square overflows float64")
+    return square
+
+
+def check_std(value: Any, code: int) -> float:
+    std = finite("std", value)
+    if std < 0:
+        raise ValueError(f"std={std!r} must be >= 0")
+    if code != FLOAT64 and std > FINITE_MAX[FLOAT32]:
+        raise ValueError(f"std={std!r} overflows float32 arithmetic")
+    return std
+
+
+# float32 subtraction overflows to inf from 2^128 - 2^103 on (the tie rounds to even, 2^128)
+_F32_OVERFLOW = 2.0**128 - 2.0**103
+_F32_SAFE = 2.0**126  # bounds within +-2^126: their float32 difference cannot overflow
+
+
+def check_uniform(code: int, low: Any, high: Any) -> tuple[float, float]:
+    low, high = finite("low", low, code), finite("high", high, code)
+    if low > high:
+        raise ValueError(f"low={low!r} must be <= high={high!r}")
+    if -_F32_SAFE <= low and high <= _F32_SAFE:  # every dtype: the span fits its arithmetic
+        return low, high
+    if code == FLOAT64:
+        span = high - low  # python floats are float64: overflows to inf exactly as C does
+        overflow = not math.isfinite(span)
+    else:
+        import numpy as np
+
+        span = float(np.float32(high)) - float(np.float32(low))  # exact in float64
+        overflow = span >= _F32_OVERFLOW
+    if overflow:
+        raise ValueError(f"high - low = {high!r} - {low!r} overflows {DTYPE_NAMES[code]} arithmetic")
+    return low, high
+
+
+def check_trunc_normal(code: int, mean: Any, std: Any, a: Any, b: Any) -> tuple[float, float, float, float]:
+    mean, std = finite("mean", mean, code), check_std(std, code)
+    a, b = real("a", a), real("b", b)
+    if math.isnan(a) or math.isnan(b):
+        raise ValueError(f"a={a!r} and b={b!r} must not be NaN")
+    if not a < b:
+        raise ValueError(f"a={a!r} must be < b={b!r}")
+    trunc_normal_params(mean, std, a, b)  # raises for a negligible interval mass
+    return mean, std, a, b
 
 
 @functools.lru_cache(maxsize=4096)
@@ -39,7 +121,9 @@ def trunc_normal_params(mean: float, std: float, a: float, b: float) -> tuple[fl
     alpha = (a - mean) / std, beta = (b - mean) / std. An interval above the mean
     (alpha > 0) is mirrored below it (sign = -1) so that Phi is evaluated in the lower tail,
     where it keeps full relative precision. Cached: model initialization repeats the same
-    few parameter sets, and Phi in pure Python costs tens of microseconds.
+    few parameter sets, and Phi in pure Python costs tens of microseconds. (The sign of a zero
+    argument changes none of the three results, so the cache, which cannot tell -0.0 from
+    0.0, is exact.)
     """
     if std == 0.0:
         if not (a <= mean <= b):

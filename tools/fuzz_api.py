@@ -433,7 +433,7 @@ def arguments(inp: Input, fn, skip_first: bool):
 
 
 ALLOWED = (TypeError, ValueError)
-VALIDATING_MODULES = ("_api.py", "_fans.py", "_generator.py", "_params.py", "_backend.py")
+VALIDATING_MODULES = ("_api.py", "_call.py", "_fans.py", "_generator.py", "_params.py", "_backend.py")
 
 
 def check_exception(exc: BaseException, where: str, allowed: tuple = ALLOWED):

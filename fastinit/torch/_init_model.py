@@ -191,8 +191,8 @@ def init_model(
     ``to_empty`` such a tensor holds whatever the memory held. A progress bar (tqdm, if
     installed) is shown for models of more than 10M parameters.
 
-    >>> with torch.device("meta"):
-    ...     model = transformers.LlamaForCausalLM(config)
+    >>> with torch.device("meta"):      # or transformers.LlamaForCausalLM(config), ...
+    ...     model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.LayerNorm(8))
     >>> model = init_model(model.to_empty(device="cpu"), seed=1234)
     """
     scheme = dict(scheme or {})

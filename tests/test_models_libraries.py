@@ -4,9 +4,10 @@
 tests/models/builders.py.
 
 For each model:
-(a) every random element of the final parameters was written by fastinit: two builds under
-    ``patch(seed=...)`` with different torch seeds differ in zero elements (while two builds
-    without fastinit differ in every random element);
+(a) every random element of the final parameters was written by fastinit: with every draw that
+    reaches torch's RNG turned into NaN (tests/models/poison.py, entered below patch()), the
+    build under ``patch()`` has zero NaN elements, while the library's own build has NaN in
+    every element that differs between two torch seeds;
 (b) each parameter's distribution under ``patch()`` matches the library's own init: two-sample
     Kolmogorov-Smirnov against the library's build, p > 1e-4 (chosen before looking; fixed seeds,
     so the outcome is deterministic); parameters the library sets to a constant must be exactly
@@ -17,6 +18,7 @@ For each model:
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 
@@ -27,6 +29,7 @@ import torch
 import fastinit.torch as fit
 
 from models import builders
+from models.poison import TorchRNGPoison
 
 stats = pytest.importorskip("scipy.stats", reason="KS tests need scipy")
 
@@ -47,8 +50,7 @@ def _spec(name: str) -> builders.Spec:
 
 
 def _build(name: str, how: str, torch_seed: int) -> torch.nn.Module:
-    """One build of ``name`` (cached for the module): how = "library", "patch", "patch-seeded",
-    "init_model"."""
+    """One build of ``name`` (cached for the module): how = "library", "patch", "init_model"."""
     key = (name, how, torch_seed)
     if key not in _builds:
         spec = _spec(name)
@@ -57,9 +59,6 @@ def _build(name: str, how: str, torch_seed: int) -> torch.nn.Module:
             model = spec.build()
         elif how == "patch":
             with fit.patch():
-                model = spec.build()
-        elif how == "patch-seeded":
-            with fit.patch(seed=1234):
                 model = spec.build()
         else:
             model = fit.init_model(spec.build_meta(), seed=1234, init=spec.init, ties=spec.ties, progress=False)
@@ -92,14 +91,26 @@ def _distribution_mismatches(reference: torch.nn.Module, candidate: torch.nn.Mod
     return bad
 
 
+def _poisoned(name: str, patched: bool) -> dict[str, torch.Tensor]:
+    """A build in which every element drawn by torch's RNG is NaN (tests/models/poison.py)."""
+    spec = _spec(name)
+    torch.manual_seed(1)
+    with TorchRNGPoison(), (fit.patch() if patched else contextlib.nullcontext()):
+        model = spec.build()
+    return {n: p.detach() for n, p in model.named_parameters()}
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_a_patch_writes_every_random_element(name):
     lib1, lib2 = _params(_build(name, "library", 1)), _params(_build(name, "library", 2))
-    random_elements = sum(int((lib1[k] != lib2[k]).sum()) for k in lib1)
-    assert random_elements > 0  # the library does draw random numbers: the count below can fail
-    p1, p2 = _params(_build(name, "patch-seeded", 1)), _params(_build(name, "patch-seeded", 2))
-    differ = {k: int((p1[k] != p2[k]).sum()) for k in p1 if not torch.equal(p1[k], p2[k])}
-    assert not differ, f"{sum(differ.values())} of {random_elements} random elements came from torch's RNG: {differ}"
+    random = {k: lib1[k] != lib2[k] for k in lib1}  # the elements the library draws at random
+    count = sum(int(m.sum()) for m in random.values())
+    assert count > 0
+    seen = _poisoned(name, patched=False)  # the poison sees every random element of the library
+    assert all(bool(torch.isnan(seen[k])[random[k]].all()) for k in random)
+    ours = _poisoned(name, patched=True)
+    from_torch = {k: int(torch.isnan(v).sum()) for k, v in ours.items() if bool(torch.isnan(v).any())}
+    assert not from_torch, f"{sum(from_torch.values())} of {count} random elements came from torch's RNG: {from_torch}"
 
 
 @pytest.mark.parametrize("name", NAMES)

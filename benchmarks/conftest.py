@@ -19,8 +19,9 @@ from fastinit import _bench
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--bench-full", action="store_true", default=False,
                      help="fastinit: every distribution x dtype and 256 MiB buffers (also FASTINIT_BENCH_FULL=1)")
-    parser.addoption("--bench-model", action="append", choices=("gpt2", "tinyllama"), default=None,
-                     help="fastinit: model shapes for test_model_init.py (default gpt2; --bench-full adds tinyllama)")
+    parser.addoption("--bench-model", action="append",
+                     choices=("gpt2", "tinyllama", "hf-tinyllama", "timm-vit-b16", "torchtitan-llama3-1b"), default=None,
+                     help="fastinit: models for test_model_init.py (default gpt2; --bench-full adds tinyllama)")
     parser.addoption("--model-rounds", type=int, default=3,
                      help="fastinit: fresh-process rounds per model case (best is kept; default 3)")
     parser.addoption("--model-threads", type=int, default=None,
@@ -43,7 +44,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             ["gpt2", "tinyllama"] if bench_full(metafunc.config) else ["gpt2"])
         rounds = metafunc.config.getoption("--model-rounds")
         # round-major order: the cases alternate, so a slow spell of the machine hits them all
-        cases = [(m, r, c) for m in models for r in range(1, rounds + 1) for c in model_init.CASES]
+        cases = [(m, r, c) for m in models for r in range(1, rounds + 1) for c in model_init.cases_for(m)]
         metafunc.parametrize("model_case", cases, ids=[f"{m}-round{r}-{c}" for m, r, c in cases])
 
 

@@ -19,7 +19,17 @@ Re-initialization of the already allocated model (no page faults):
 The child process imports torch and fastinit (and, for re-initialization, builds the model)
 before the clock starts; the clock runs from the line that starts the case to its end.
 
-Run: python benchmarks/model_init.py [--model tinyllama|gpt2] [--rounds 3] [--threads N]
+Models of the real libraries (issue 11 item 7; built by tests/models/builders.py, size "bench"):
+  hf-tinyllama          transformers LlamaForCausalLM with TinyLlama-1.1B's config
+  timm-vit-b16          timm vit_base_patch16_224
+  torchtitan-llama3-1b  torchtitan's Llama 3 "1B" flavor (built on the CPU, then init_weights())
+with the cases
+  library    : the library's own build (and initialization)
+  patched    : the same under fastinit.torch.patch()
+  meta+init  : built on meta, to_empty(cpu), fastinit.torch.init_model (the model's own scheme)
+  floor      : built on meta, to_empty(cpu), fill_(0.5) of every parameter
+
+Run: python benchmarks/model_init.py [--model tinyllama|gpt2|hf-tinyllama|...] [--rounds 3] [--threads N]
 The same cases as a pytest-benchmark suite: benchmarks/test_model_init.py; summarize its JSON
 with python benchmarks/model_init.py --from-json run.json
 """
@@ -102,13 +112,65 @@ print(json.dumps({"case": case, "seconds": elapsed, "params": sum(p.numel() for 
 
 CASES = ["torch", "patched", "meta+init", "floor", "reset-torch", "reset-fast", "reset-fill"]
 
+# Models of the real libraries, from tests/models/builders.py at size="bench" (issue 11 item 7)
+LIBRARY_MODELS = {
+    "hf-tinyllama": "hf-llama",              # transformers LlamaForCausalLM, TinyLlama-1.1B's config
+    "timm-vit-b16": "timm-vit",              # timm vit_base_patch16_224
+    "torchtitan-llama3-1b": "torchtitan-llama3",  # torchtitan's Llama 3 "1B" flavor
+}
+LIBRARY_CASES = ["library", "patched", "meta+init", "floor"]
+ROOT = __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.abspath(__file__)))
+
+LIBRARY_CHILD = r'''
+import json, sys, time
+import torch
+import fastinit, fastinit.torch as fit
+torch.set_num_threads(THREADS)
+fastinit.set_num_threads(THREADS)
+sys.path.insert(0, TESTS)
+from models import builders
+spec = builders.spec(NAME, "bench")  # imports the library and makes its config before the clock
+
+def fill_all(m):
+    with torch.no_grad():
+        for p in m.parameters():
+            p.detach().fill_(0.5)
+
+case = CASE
+print("ready", flush=True)
+sys.stdin.readline()
+start = time.perf_counter()
+if case == "library":
+    model = spec.build()
+elif case == "patched":
+    with fit.patch():
+        model = spec.build()
+else:
+    model = spec.build_meta()
+    if case == "meta+init":
+        fit.init_model(model, seed=1, init=spec.init, ties=spec.ties, progress=False)
+    else:
+        fill_all(model)
+elapsed = time.perf_counter() - start
+print(json.dumps({"case": case, "seconds": elapsed, "params": sum(p.numel() for p in model.parameters())}), flush=True)
+'''
+
+
+def cases_for(model: str) -> list[str]:
+    """The cases of a model: the library models have no re-initialization cases."""
+    return LIBRARY_CASES if model in LIBRARY_MODELS else CASES
+
 
 class Child:
     """One case in a fresh process: started (imports, and for re-initialization the model
     built) by the constructor, run by ``run()``, which returns the child's own timing."""
 
     def __init__(self, case: str, model: str, threads: int) -> None:
-        code = CHILD.replace("THREADS", str(threads)).replace("SHAPE", repr(SHAPES[model])).replace("CASE", repr(case))
+        if model in LIBRARY_MODELS:
+            code = (LIBRARY_CHILD.replace("THREADS", str(threads)).replace("TESTS", repr(ROOT + "/tests"))
+                    .replace("NAME", repr(LIBRARY_MODELS[model])).replace("CASE", repr(case)))
+        else:
+            code = CHILD.replace("THREADS", str(threads)).replace("SHAPE", repr(SHAPES[model])).replace("CASE", repr(case))
         self.case = case
         self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
@@ -149,12 +211,17 @@ def summarize(best: dict[str, float], model: str, params: int, threads: int, rou
     """The table of best times, ratios against the floor / fill_, and the speed-ups."""
     lines = [f"{model}: {params / 1e9:.3f} B parameters, {threads} threads, best of {rounds} fresh processes",
              "| case | seconds | vs floor / fill |", "|---|---|---|"]
-    for case in CASES:
+    for case in cases_for(model):
         if case not in best:
             continue
         ref = best.get("reset-fill") if case.startswith("reset") else best.get("floor")
         ratio = f"{best[case] / ref:.2f}x" if ref else "-"
         lines.append(f"| {case} | {best[case]:.2f} | {ratio} |")
+    if "library" in best and "patched" in best:
+        lines.append(f"\nspeed-up of patched over the library's default build: {best['library'] / best['patched']:.1f}x")
+    if "library" in best and "meta+init" in best:
+        lines.append(f"speed-up of meta + init_model over the library's default build: "
+                     f"{best['library'] / best['meta+init']:.1f}x")
     if "torch" in best and "patched" in best:
         lines.append(f"\nspeed-up of patched over torch's default build: {best['torch'] / best['patched']:.1f}x")
     if "torch" in best and "meta+init" in best:
@@ -195,10 +262,11 @@ def from_json(path: str) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", choices=sorted(SHAPES), default="tinyllama")
+    parser.add_argument("--model", choices=sorted(SHAPES) + sorted(LIBRARY_MODELS), default="tinyllama")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--cases", nargs="*", default=CASES, choices=CASES)
+    parser.add_argument("--cases", nargs="*", default=None, choices=CASES + LIBRARY_CASES[:1],
+                        help="default: every case of the model")
     parser.add_argument("--from-json", metavar="FILE",
                         help="summarize a pytest-benchmark JSON of benchmarks/test_model_init.py instead of running")
     args = parser.parse_args()
@@ -207,7 +275,7 @@ def main() -> int:
     best: dict[str, float] = {}
     params = 0
     for _ in range(args.rounds):
-        for case in args.cases:  # alternate the cases round by round
+        for case in args.cases or cases_for(args.model):  # alternate the cases round by round
             result = run_case(case, args.model, args.threads)
             best[case] = min(best.get(case, float("inf")), result["seconds"])
             params = result["params"]

@@ -322,7 +322,7 @@ def test_init_model_is_the_same_in_another_process():
     assert out.stdout.split() == [str(float(m.a.weight.detach().sum())), str(float(m.a.bias.detach().sum()))]
 
 
-def test_init_model_scheme_and_untouched_warning():
+def test_init_model_scheme_and_unwritten_error():
     m = Block()
     I.init_model(m, seed=1, scheme={"*.bias": I.zeros_, "b.weight": lambda t: I.normal_(t, 0.0, 0.02)})
     assert torch.count_nonzero(m.a.bias) == 0 and torch.count_nonzero(m.b.bias) == 0
@@ -335,7 +335,7 @@ def test_init_model_scheme_and_untouched_warning():
             self.lin = torch.nn.Linear(3, 3)
 
     c = Custom()
-    with pytest.warns(UserWarning, match="1 parameter.*w"):
+    with pytest.raises(RuntimeError, match=r"1 parameter\(s\)/buffer\(s\).*: w\. "):
         I.init_model(c, seed=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -60,8 +60,7 @@ def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
         fill(_raw(target))
         if not direct:
             tensor.copy_(target)
-    if _naming.names is not None:
-        _naming.touched.add(id(tensor))
+    _naming.mark(tensor)
     return tensor
 
 
@@ -221,8 +220,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Any = None) ->
         q = q.t()
     with torch.no_grad():
         tensor.copy_((q * gain).reshape(tensor.shape))
-    if _naming.names is not None:
-        _naming.touched.add(id(tensor))
+    _naming.mark(tensor)
     return tensor
 
 

@@ -1,9 +1,23 @@
 """Seeds and streams of fastinit.torch: torch generators, fastinit generators, and the
-name-derived streams that ``init_model`` pins per tensor."""
+name-derived streams that ``init_model`` pins per tensor.
+
+Interface for ``init_model`` (and anything else that pins streams by name)::
+
+    with naming(model.named_parameters(), seed) as state:   # also buffers
+        ...every fill of a named tensor, through any route, draws stream_for_name(name, k)
+    state.touched   # the names of the tensors some fill wrote
+
+A tensor is recognised by its memory (storage address and element count), not by the
+Python object: ``param.data``, ``param.detach()``, ``param.view(-1)`` or any other view of
+the whole tensor is the same tensor; a view of part of it is not (it draws from torch's
+generator as outside ``init_model``).
+"""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -19,17 +33,56 @@ def stream_for_name(name: str, index: int = 0) -> int:
     return int.from_bytes(digest, "little")
 
 
+def memory_key(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """(address of the first element, element count) of a tensor with memory, else None."""
+    if tensor.device.type == "meta" or tensor.layout != torch.strided:
+        return None
+    n = tensor.numel()
+    return (tensor.data_ptr(), n) if n else None
+
+
 class _Naming(threading.local):
-    """While ``init_model`` runs: tensor id -> qualified name, and the model's seed."""
+    """While ``init_model`` runs (per thread): memory key -> qualified name, the model's seed,
+    fills per name so far, and the names some fill wrote."""
 
     def __init__(self) -> None:
-        self.names: dict[int, str] | None = None
+        self.names: dict[tuple[int, int], str] | None = None
         self.seed = 0
-        self.count: dict[int, int] = {}
-        self.touched: set[int] = set()
+        self.count: dict[str, int] = {}
+        self.touched: set[str] = set()
+
+    def name_of(self, tensor: torch.Tensor) -> str | None:
+        if self.names is None:
+            return None
+        key = memory_key(tensor)
+        return self.names.get(key) if key is not None else None
+
+    def mark(self, tensor: torch.Tensor) -> None:
+        """Record that a fill wrote ``tensor`` (if it is a named one)."""
+        name = self.name_of(tensor)
+        if name is not None:
+            self.touched.add(name)
 
 
 _naming = _Naming()
+
+
+@contextlib.contextmanager
+def naming(named: Iterable[tuple[str, torch.Tensor]], seed: int) -> Iterator[_Naming]:
+    """Pin the stream of every fill of the given tensors to ``stream_for_name(name, k)`` with
+    ``seed`` while the block runs (in this thread). The first name of a tensor wins (tied
+    weights). Yields the state, whose ``touched`` set names the tensors that were filled."""
+    names: dict[tuple[int, int], str] = {}
+    for name, tensor in named:
+        key = memory_key(tensor)
+        if key is not None:
+            names.setdefault(key, name)
+    previous = (_naming.names, _naming.seed, _naming.count, _naming.touched)
+    _naming.names, _naming.seed, _naming.count, _naming.touched = names, seed, {}, set()
+    try:
+        yield _naming
+    finally:
+        _naming.names, _naming.seed, _naming.count, _naming.touched = previous
 
 
 class _FixedStream:
@@ -42,14 +95,14 @@ class _FixedStream:
 
 def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     """fastinit's seed/stream/generator keywords for one fill of ``tensor``."""
-    if isinstance(generator, _FixedStream):
+    if type(generator) is _FixedStream:
         return generator.args
-    names = _naming.names
-    if names is not None and id(tensor) in names and generator is None:
-        key = id(tensor)
-        index = _naming.count.get(key, 0)
-        _naming.count[key] = index + 1
-        return {"seed": _naming.seed, "stream": stream_for_name(names[key], index)}
+    if generator is None and _naming.names is not None:
+        name = _naming.name_of(tensor)
+        if name is not None:
+            index = _naming.count.get(name, 0)
+            _naming.count[name] = index + 1
+            return {"seed": _naming.seed, "stream": stream_for_name(name, index)}
     if isinstance(generator, Generator):
         return {"generator": generator}
     if generator is None or isinstance(generator, torch.Generator):

@@ -139,3 +139,50 @@ def test_the_c_core_checks_a_hand_made_call_before_writing(need_c):
     with pytest.raises(ValueError, match="parameter"):  # an unknown distribution code
         _core.fill(out, (9, C.FLOAT32, 0.0, 1.0, 0.0, 0.0), 0, 0, 0)
     assert np.all(out == SENTINEL)
+
+
+def test_the_fast_path_takes_the_common_call_and_declines_the_rest(need_c):
+    from fastinit import _backend, _core
+
+    buf = np.full(16, SENTINEL, np.float32)
+    with _backend.using("c"):
+        assert _core.try_fill(buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None)
+        taken = buf.copy()
+        buf[:] = SENTINEL
+        read_only = np.full(16, SENTINEL, np.float32)
+        read_only.flags.writeable = False
+        declined = [
+            (buf, C.UNIFORM, np.float64(-1.0), 1.0, 0.0, 0.0, 3, None, 0, None),  # a NumPy scalar parameter
+            (buf, C.UNIFORM, -1.0, True, 0.0, 0.0, 3, None, 0, None),              # a bool parameter
+            (buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, np.uint64(3), None, 0, None),    # a NumPy integer seed
+            (buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, fi.Generator(3)),    # a generator object
+            (buf, C.UNIFORM, 1.0, -1.0, 0.0, 0.0, 3, None, 0, None),               # refused by fi_prepare
+            (buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 2**64 - 1, None),       # index range
+            (buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, -3, None, 0, None),
+            (buf[::2], C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None),          # not contiguous
+            (read_only, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None),
+            (memoryview(buf), C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None),   # not an ndarray
+            (buf.view(np.uint32), C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None),  # wrong dtype
+        ]
+        for args in declined:
+            assert _core.try_fill(*args) is False, args[1:]
+        assert np.all(buf == SENTINEL) and np.all(read_only == SENTINEL)
+    with _backend.using("numpy"):  # only the C backend's own calls take it
+        assert _core.try_fill(buf, C.UNIFORM, -1.0, 1.0, 0.0, 0.0, 3, None, 0, None) is False
+    # the general path gives the same bits for a declined form of the same call
+    assert np.array_equal(bits(fi.uniform_(buf, np.float64(-1.0), 1.0, seed=np.uint64(3))), bits(taken))
+
+
+def test_the_default_generator_gives_one_stream_per_successful_call(backend):
+    saved = fi._generator.default_generator.get_state()
+    try:
+        fi.manual_seed(77)
+        first = fi.uniform_(np.empty(8, np.float32), seed=None)
+        with pytest.raises(ValueError):
+            fi.uniform_(np.empty(8, np.float32), 1.0, 0.0)  # fails: takes no stream
+        second = fi.kaiming_uniform_(np.empty((2, 4), np.float32))
+        assert fi._generator.default_generator.get_state() == (77, 2)
+    finally:
+        fi._generator.default_generator.set_state(saved)
+    assert np.array_equal(first, fi.uniform_(np.empty(8, np.float32), seed=77, stream=0))
+    assert np.array_equal(second, fi.kaiming_uniform_(np.empty((2, 4), np.float32), seed=77, stream=1))

@@ -106,10 +106,10 @@ _NON_NATIVE = ">" if np.little_endian else "<"
 try:
     from . import _core  # type: ignore[attr-defined]
 except ImportError:  # the pure-NumPy install
-    _try_fill = _try_fill_resolved = None
+    _try_fill = _try_fill2 = _try_fill_resolved = None
 else:
     _core.set_fast_path(_CODES, np.ndarray, _backend, default_generator)
-    _try_fill, _try_fill_resolved = _core.try_fill, _core.try_fill_resolved
+    _try_fill, _try_fill2, _try_fill_resolved = _core.try_fill, _core.try_fill2, _core.try_fill_resolved
 
 
 def _dtype_code(dtype: np.dtype) -> int | None:
@@ -202,7 +202,7 @@ def uniform_(
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
-    if _try_fill is not None and _try_fill(buf, UNIFORM, low, high, 0.0, 0.0, seed, stream, offset, generator):
+    if _try_fill2 is not None and _try_fill2(buf, UNIFORM, low, high, seed, stream, offset, generator):
         return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_uniform(t.code, low, high)
@@ -235,7 +235,7 @@ def normal_(
     >>> bool(abs(w.std() - 0.02) < 0.001)
     True
     """
-    if _try_fill is not None and _try_fill(buf, NORMAL, mean, std, 0.0, 0.0, seed, stream, offset, generator):
+    if _try_fill2 is not None and _try_fill2(buf, NORMAL, mean, std, seed, stream, offset, generator):
         return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_normal(t.code, mean, std)

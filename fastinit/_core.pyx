@@ -261,7 +261,8 @@ def fill_raw(object address, object count, int dtype, object seed, object stream
 # nothing written and no stream taken, and fastinit._api's general path then runs (and raises
 # the user-facing error). The checks are those of fi_prepare, the same that guard every fill.
 
-cdef dict _DTYPE_CODES = None  # numpy dtype -> fi_dtype code: fastinit._api's table (set_dtype_codes)
+cdef dict _DTYPE_CODES = None  # numpy dtype -> fi_dtype code: fastinit._api's table (set_fast_path)
+cdef object _FLOAT32_DTYPE = None  # its float32 entry, tried first by identity (no hashing)
 cdef object _NDARRAY = None
 cdef object _BACKEND = None     # the fastinit._backend module
 cdef object _SELF = None        # this module
@@ -271,10 +272,11 @@ cdef object _DEFAULT_GENERATOR = None
 def set_fast_path(dict codes, object ndarray, object backend, object default_generator):
     """Called once by fastinit._api: its dtype table, numpy.ndarray, fastinit._backend (whose
     active backend must be this module for the fast path to run) and the default generator."""
-    global _DTYPE_CODES, _NDARRAY, _BACKEND, _SELF, _DEFAULT_GENERATOR
+    global _DTYPE_CODES, _FLOAT32_DTYPE, _NDARRAY, _BACKEND, _SELF, _DEFAULT_GENERATOR
     import sys
 
     _DTYPE_CODES, _NDARRAY, _BACKEND, _DEFAULT_GENERATOR = codes, ndarray, backend, default_generator
+    _FLOAT32_DTYPE = next(dtype for dtype, code in codes.items() if code == FI_FLOAT32)
     _SELF = sys.modules[__name__]
 
 
@@ -286,10 +288,15 @@ cdef bint _try(object buf, int dist, int want_code, const double *p, object seed
     cdef bint take = False
     if _BACKEND is None or _BACKEND._active is not _SELF or type(buf) is not _NDARRAY:
         return False
-    code_obj = _DTYPE_CODES.get((<object>buf).dtype)
-    if code_obj is None:
-        return False
-    cdef int code = code_obj
+    cdef int code
+    dtype = (<object>buf).dtype
+    if dtype is _FLOAT32_DTYPE:
+        code = FI_FLOAT32
+    else:
+        code_obj = _DTYPE_CODES.get(dtype)
+        if code_obj is None:
+            return False
+        code = code_obj
     if want_code >= 0 and code != want_code:
         return False
     if generator is not None or not _plain_u64(offset, &off):
@@ -325,6 +332,15 @@ def try_fill(object buf, int dist, object a, object b, object c, object d, objec
     cdef double[4] p
     if not (_plain_double(a, &p[0]) and _plain_double(b, &p[1]) and _plain_double(c, &p[2])
             and _plain_double(d, &p[3])):
+        return False
+    return _try(buf, dist, -1, p, seed, stream, offset, generator)
+
+
+def try_fill2(object buf, int dist, object a, object b, object seed, object stream, object offset,
+              object generator):
+    """try_fill for a distribution of two parameters (uniform, normal): fewer arguments to pass."""
+    cdef double[4] p = [0.0, 0.0, 0.0, 0.0]
+    if not (_plain_double(a, &p[0]) and _plain_double(b, &p[1])):
         return False
     return _try(buf, dist, -1, p, seed, stream, offset, generator)
 

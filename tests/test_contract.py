@@ -31,6 +31,7 @@ def test_the_check_fails_when_a_constant_changes(tmp_path):
     (tmp_path / "fastinit").mkdir()
     (tmp_path / "csrc").mkdir()
     shutil.copy(GENERATOR, tmp_path / "tools")
+    shutil.copy(ROOT / "tools" / "_generated.py", tmp_path / "tools")
     shutil.copy(ROOT / "csrc" / "fi_contract.h", tmp_path / "csrc")
     source = (ROOT / "fastinit" / "_contract.py").read_text()
     changed = source.replace("MAX_THREADS = 256", "MAX_THREADS = 512")

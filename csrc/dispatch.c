@@ -1,8 +1,13 @@
 /* Runtime choice of the kernel table: the one place that knows which instruction sets exist.
- * Compiled for the baseline CPU only. At first use, the CPU is probed once (cpuid, plus
- * xgetbv to check that the OS saves the AVX / AVX-512 register state), the best table is
- * chosen, and FASTINIT_ISA=scalar|avx2|avx512 may force a level (an error if the CPU or this
- * build lacks it: fi_isa_init returns FI_E_ISA and the scalar table stays in use). */
+ *
+ * One list of ISA descriptors (isa_list below: name, probe, kernel table), lowest level
+ * first, walked by everything here; Python reads the names from it through fi_isa_at (no
+ * second list anywhere). Compiled for the baseline CPU only, like xxHash's x86 dispatcher:
+ * at first use each descriptor whose kernels are in this build is probed once (x86: cpuid,
+ * plus xgetbv to check that the OS saves the AVX / AVX-512 register state, in cpuid_x86.c;
+ * AArch64: NEON is part of the baseline), the best one is chosen, and FASTINIT_ISA=scalar|avx2|avx512|neon
+ * may force a level (fi_isa_init returns FI_E_ISA if this build or CPU lacks it, and the
+ * best level stays in use; the Python layer turns that into an error naming the cause). */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,72 +21,68 @@
 #include <pthread.h>
 #endif
 
-#if FI_HAVE_X86_SIMD
-#include <cpuid.h>
+/* CPU probes ------------------------------------------------------------------------------ */
 
-static uint64_t xgetbv0(void)
-{
-    uint32_t eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return ((uint64_t)edx << 32) | eax;
-}
+static int probe_baseline(void) { return 1; } /* scalar, and NEON on AArch64 (part of ARMv8-A) */
+static int probe_avx2(void) { return fi_x86_level() >= 1; }   /* cpuid_x86.c */
+static int probe_avx512(void) { return fi_x86_level() >= 2; }
 
-/* 1: AVX2 (+F16C), 2: AVX-512 F+BW+DQ+VL, 0: neither (or the OS does not enable their state) */
-static int probe_x86_level(void)
-{
-    unsigned eax, ebx, ecx, edx;
-    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
-        return 0;
-    const int osxsave = (ecx >> 27) & 1, avx = (ecx >> 28) & 1, f16c = (ecx >> 29) & 1;
-    if (!osxsave || !avx || !f16c) /* the AVX2 kernels also use F16C conversions */
-        return 0;
-    const uint64_t xcr0 = xgetbv0();
-    if ((xcr0 & 0x6) != 0x6) /* XMM and YMM state */
-        return 0;
-    if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
-        return 0;
-    const int avx2 = (ebx >> 5) & 1;
-    const int avx512 = ((ebx >> 16) & 1) && ((ebx >> 17) & 1) && ((ebx >> 30) & 1) && ((ebx >> 31) & 1);
-    const int zmm_state = (xcr0 & 0xE6) == 0xE6; /* opmask, upper ZMM0-15, ZMM16-31 */
-    if (avx2 && avx512 && zmm_state)
-        return 2;
-    return avx2 ? 1 : 0;
-}
-#else
-static int probe_x86_level(void) { return 0; }
-#endif
+/* The descriptor list ------------------------------------------------------------------------ */
 
+static const fi_isa_table *table_scalar(void) { return &fi_table_scalar; }
+/* Each returns NULL when this build has no kernels for its ISA (other architecture, a
+ * compiler without the vector extensions, or -DFI_NO_SIMD: see fi_simd_available.h). */
 const fi_isa_table *fi_isa_table_avx2(void);
 const fi_isa_table *fi_isa_table_avx512(void);
+const fi_isa_table *fi_isa_table_neon(void);
 
-/* Tables this CPU can run, best last. Filled once by init_once. */
-static const fi_isa_table *usable[3];
-static int n_usable;
+typedef struct fi_isa_desc {
+    const char *name;                 /* what FASTINIT_ISA and fi_isa_select take */
+    int (*probe)(void);               /* 1 if this CPU and OS can run the kernels */
+    const fi_isa_table *(*table)(void); /* the kernels, or NULL if not in this build */
+} fi_isa_desc;
+
+/* Every level fastinit knows, lowest first; among those that run here, the last is the default. */
+static const fi_isa_desc isa_list[] = {
+    {"scalar", probe_baseline, table_scalar},
+    {"neon", probe_baseline, fi_isa_table_neon},
+    {"avx2", probe_avx2, fi_isa_table_avx2},
+    {"avx512", probe_avx512, fi_isa_table_avx512},
+};
+enum { N_ISA = sizeof isa_list / sizeof isa_list[0] };
+
+/* Filled once by init_once: which descriptors run here, and the active one. */
+static int runs[N_ISA];
+static const fi_isa_desc *active_desc = &isa_list[0];
 static const fi_isa_table *active = &fi_table_scalar;
 static int init_status = FI_OK;
 
-static const fi_isa_table *find_usable(const char *name)
+static const fi_isa_desc *find_desc(const char *name)
 {
-    for (int i = 0; i < n_usable; i++)
-        if (strcmp(usable[i]->name, name) == 0)
-            return usable[i];
+    for (int i = 0; name != NULL && i < N_ISA; i++)
+        if (strcmp(isa_list[i].name, name) == 0)
+            return &isa_list[i];
     return NULL;
+}
+
+static void activate(const fi_isa_desc *d)
+{
+    active_desc = d;
+    active = d->table();
 }
 
 static void init_once(void)
 {
-    const int level = probe_x86_level();
-    usable[n_usable++] = &fi_table_scalar;
-    if (level >= 1 && fi_isa_table_avx2())
-        usable[n_usable++] = fi_isa_table_avx2();
-    if (level >= 2 && fi_isa_table_avx512())
-        usable[n_usable++] = fi_isa_table_avx512();
-    active = usable[n_usable - 1];
+    for (int i = 0; i < N_ISA; i++) {
+        runs[i] = isa_list[i].table() != NULL && isa_list[i].probe();
+        if (runs[i])
+            activate(&isa_list[i]);
+    }
     const char *forced = getenv("FASTINIT_ISA");
     if (forced && forced[0]) {
-        const fi_isa_table *table = find_usable(forced);
-        if (table)
-            active = table;
+        const fi_isa_desc *d = find_desc(forced);
+        if (d && runs[d - isa_list])
+            activate(d);
         else
             init_status = FI_E_ISA;
     }
@@ -101,6 +102,8 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static void ensure_init(void) { pthread_once(&once, init_once); }
 #endif
 
+/* Public API (fastinit.h) -------------------------------------------------------------------- */
+
 int fi_isa_init(void)
 {
     ensure_init();
@@ -113,22 +116,33 @@ const fi_isa_table *fi_active_table(void)
     return active;
 }
 
-const char *fi_isa_name(void) { return fi_active_table()->name; }
-
-int fi_isa_select(const char *name)
+const char *fi_isa_name(void)
 {
     ensure_init();
-    if (name == NULL)
-        return FI_E_ISA;
-    const fi_isa_table *table = find_usable(name);
-    if (table == NULL)
-        return FI_E_ISA;
-    active = table;
-    return FI_OK;
+    return active_desc->name;
+}
+
+const char *fi_isa_at(int index) { return index >= 0 && index < N_ISA ? isa_list[index].name : NULL; }
+
+int fi_isa_compiled(const char *name)
+{
+    const fi_isa_desc *d = find_desc(name);
+    return d != NULL && d->table() != NULL;
 }
 
 int fi_isa_available(const char *name)
 {
     ensure_init();
-    return name != NULL && find_usable(name) != NULL;
+    const fi_isa_desc *d = find_desc(name);
+    return d != NULL && runs[d - isa_list];
+}
+
+int fi_isa_select(const char *name)
+{
+    ensure_init();
+    const fi_isa_desc *d = find_desc(name);
+    if (d == NULL || !runs[d - isa_list])
+        return FI_E_ISA;
+    activate(d);
+    return FI_OK;
 }

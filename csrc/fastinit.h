@@ -55,14 +55,19 @@ int fi_fill_constant(void *out, uint64_t count, int dtype, double value);
 void fi_philox4x32(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
 
 /* Instruction sets. The kernel table is chosen once, at first use: the best level the CPU
- * and OS support ("avx512" > "avx2" > "scalar"), or the one named by FASTINIT_ISA.
- * fi_isa_init runs that choice and returns FI_E_ISA if FASTINIT_ISA names a level this
- * CPU or build cannot run (the best available level is then used). fi_isa_select forces a
- * level by name (call it before fills start); fi_isa_available tells whether it can run. */
+ * and OS support ("avx512" > "avx2" > "scalar" on x86-64, "neon" > "scalar" on AArch64), or
+ * the one named by FASTINIT_ISA. fi_isa_init runs that choice and returns FI_E_ISA if
+ * FASTINIT_ISA names a level this CPU or build cannot run (the best available level is then
+ * used). fi_isa_select forces a level by name (call it before fills start).
+ * fi_isa_at(i) is the name of level i of every level fastinit knows, lowest first (NULL past
+ * the end); fi_isa_compiled tells whether this build has its kernels, fi_isa_available
+ * whether they are compiled in and this CPU runs them. */
 int fi_isa_init(void);
 const char *fi_isa_name(void);
 int fi_isa_select(const char *name);
 int fi_isa_available(const char *name);
+const char *fi_isa_at(int index);
+int fi_isa_compiled(const char *name);
 
 /* Threads used by large fills: default FASTINIT_NUM_THREADS, else the usable CPUs.
  * fi_set_num_threads returns FI_E_PARAM outside [1, 256]. Output never depends on it. */

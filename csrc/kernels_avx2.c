@@ -13,7 +13,7 @@
 #pragma GCC target("avx2,f16c")
 #endif
 
-#include <immintrin.h>
+#include "fi_x86_intrin.h" /* <immintrin.h>, complete under clang-cl too */
 
 #define FI_VBYTES 32
 #define FI_ISA_NAME avx2

@@ -12,7 +12,7 @@
 #pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl")
 #endif
 
-#include <immintrin.h>
+#include "fi_x86_intrin.h" /* <immintrin.h>, complete under clang-cl too */
 
 #define FI_VBYTES 64
 #define FI_ISA_NAME avx512

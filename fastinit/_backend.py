@@ -2,7 +2,9 @@
 
 Chosen once at import. ``FASTINIT_BACKEND=numpy|c`` forces one; without it the C extension
 is used when it imports, else the NumPy backend with one warning. ``FASTINIT_ISA`` forces
-the C kernel set (an error if this build or CPU lacks it).
+the C kernel set: one of the levels C's descriptor list names (``_core.ISAS``, read from
+csrc/dispatch.c: scalar, neon, avx2, avx512); ``import fastinit`` raises ValueError saying
+whether the name is unknown, not compiled into this build, or beyond this CPU.
 """
 from __future__ import annotations
 

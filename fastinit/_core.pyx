@@ -39,6 +39,8 @@ cdef extern from "fastinit.h" nogil:
     const char *fi_isa_name()
     int fi_isa_select(const char *name)
     int fi_isa_available(const char *name)
+    const char *fi_isa_at(int index)
+    int fi_isa_compiled(const char *name)
     int fi_set_num_threads(int n)
     int fi_get_num_threads()
     double fi_normal_cdf(double x)
@@ -403,12 +405,34 @@ def isa():
     return fi_isa_name().decode()
 
 
-ISAS = ("scalar", "avx2", "avx512")
+def _known_isas():
+    cdef int i = 0
+    names = []
+    while fi_isa_at(i) != NULL:
+        names.append(fi_isa_at(i).decode())
+        i += 1
+    return tuple(names)
+
+
+ISAS = _known_isas()  # every level fastinit knows, lowest first: csrc/dispatch.c's descriptor list
+
+
+def compiled_isas():
+    """The instruction-set levels whose kernels are in this build, lowest first."""
+    return tuple(name for name in ISAS if fi_isa_compiled(name.encode()))
 
 
 def available_isas():
     """The instruction-set levels this CPU and build can run, lowest first."""
     return tuple(name for name in ISAS if fi_isa_available(name.encode()))
+
+
+def _why_not(name):
+    if name not in ISAS:
+        return f"unknown instruction set (known: {', '.join(ISAS)})"
+    if name not in compiled_isas():
+        return f"this build of fastinit has no {name} kernels (compiled in: {', '.join(compiled_isas())})"
+    return f"this CPU cannot run it (available here: {', '.join(available_isas())})"
 
 
 def init_isa():
@@ -418,15 +442,13 @@ def init_isa():
 
     if fi_isa_init() != FI_OK:
         forced = os.environ.get("FASTINIT_ISA", "")
-        raise ValueError(f"FASTINIT_ISA={forced!r}: this CPU or build of fastinit cannot run it "
-                         f"(available: {', '.join(available_isas())})")
+        raise ValueError(f"FASTINIT_ISA={forced!r}: {_why_not(forced)}")
 
 
 def select_isa(str name):
-    """Force the kernel table by name ('scalar', 'avx2', 'avx512')."""
+    """Force the kernel table by name (one of ISAS that available_isas() lists)."""
     if fi_isa_select(name.encode()) != FI_OK:
-        raise ValueError(f"instruction set {name!r} is not available here "
-                         f"(available: {', '.join(available_isas())})")
+        raise ValueError(f"instruction set {name!r} is not available here: {_why_not(name)}")
 
 
 def set_num_threads(int n):

@@ -15,15 +15,16 @@ def fans(
     shape: Sequence[int],
     layout: str = "torch",
     *,
-    in_axis: int | None = None,
-    out_axis: int | None = None,
+    in_axis: int | Sequence[int] | None = None,
+    out_axis: int | Sequence[int] | None = None,
     batch_axis: int | Sequence[int] = (),
 ) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of the given shape.
 
     fan_in = shape[in_axis] * receptive field, fan_out = shape[out_axis] * receptive field,
     where the receptive field is the product of every other dimension except the batch axes
-    (JAX's ``variance_scaling`` convention). ``layout`` names the axes: "torch" weights are
+    (JAX's ``variance_scaling`` convention). As in JAX, ``in_axis`` and ``out_axis`` may each be
+    a sequence of axes, whose sizes multiply. ``layout`` names the axes: "torch" weights are
     (out, in, *kernel), so in_axis=1, out_axis=0 (``torch.nn.init._calculate_fan_in_and_fan_out``);
     "keras" and "jax" kernels are (*kernel, in, out), so in_axis=-2, out_axis=-1.
     ``in_axis``/``out_axis`` given explicitly override the layout.
@@ -45,22 +46,62 @@ def fans(
             f"(got shape {shape}); pass fan_in= and fan_out= explicitly"
         )
     default_in, default_out = _LAYOUT_AXES[layout]
-    axes = {}
-    for label, axis in (("in_axis", default_in if in_axis is None else _as_int("in_axis", in_axis)),
-                        ("out_axis", default_out if out_axis is None else _as_int("out_axis", out_axis))):
-        if not -ndim <= axis < ndim:
-            raise ValueError(f"{label}={axis} is out of range for a shape of {ndim} dimensions")
-        axes[label] = axis % ndim
-    batch = _axes("batch_axis", batch_axis)
-    for axis in batch:
-        if not -ndim <= axis < ndim:
-            raise ValueError(f"batch_axis={axis} is out of range for a shape of {ndim} dimensions")
-    batch_set = {axis % ndim for axis in batch}
-    i, o = axes["in_axis"], axes["out_axis"]
-    if i == o or i in batch_set or o in batch_set:
-        raise ValueError(f"in_axis, out_axis and batch_axis must be distinct (got {i}, {o}, {sorted(batch_set)})")
-    receptive = math.prod(d for k, d in enumerate(shape) if k not in (i, o) and k not in batch_set)
-    return shape[i] * receptive, shape[o] * receptive
+    groups = {}
+    for label, value in (("in_axis", default_in if in_axis is None else in_axis),
+                         ("out_axis", default_out if out_axis is None else out_axis),
+                         ("batch_axis", batch_axis)):
+        normalized = []
+        for axis in _axes(label, value):
+            if not -ndim <= axis < ndim:
+                raise ValueError(f"{label}={axis} is out of range for a shape of {ndim} dimensions")
+            normalized.append(axis % ndim)
+        groups[label] = normalized
+    i, o, batch = groups["in_axis"], groups["out_axis"], groups["batch_axis"]
+    named = i + o + batch
+    if len(set(named)) != len(named):
+        raise ValueError(f"in_axis, out_axis and batch_axis must be distinct (got {i}, {o}, {sorted(batch)})")
+    receptive = math.prod(d for k, d in enumerate(shape) if k not in named)
+    return math.prod(shape[k] for k in i) * receptive, math.prod(shape[k] for k in o) * receptive
+
+
+def keras_fans(
+    shape: Sequence[int],
+    input_axes: Sequence[int] | None = None,
+    output_axes: Sequence[int] | None = None,
+) -> tuple[int, int]:
+    """(fan_in, fan_out) by Keras 3's rule (``keras.src.initializers.compute_fans``).
+
+    With both ``input_axes`` and ``output_axes`` given, fan_in and fan_out are the products of
+    the sizes of those axes (no receptive field). Otherwise: a 0-d shape has fans (1, 1), a 1-d
+    shape ``(n,)`` has (n, n), and from 2 dimensions on it is ``fans(shape, "keras")`` (kernels
+    ``(*receptive, in, out)``). Keras divides by ``max(1, fan)``; a fan of 0 only arises for a
+    shape with a zero dimension, which holds no element to fill.
+
+    >>> keras_fans((5,))
+    (5, 5)
+    >>> keras_fans((3, 3, 16, 32))
+    (144, 288)
+    >>> keras_fans((8, 4, 6), input_axes=[0], output_axes=[1, 2])
+    (8, 24)
+    """
+    shape = tuple(_as_int("shape", d) for d in _as_sequence("shape", shape))
+    if any(d < 0 for d in shape):
+        raise ValueError(f"shape {shape} has a negative dimension")
+    ndim = len(shape)
+    if input_axes is not None and output_axes is not None:
+        products = []
+        for label, value in (("input_axes", input_axes), ("output_axes", output_axes)):
+            axes = _axes(label, value)
+            for axis in axes:
+                if not -ndim <= axis < ndim:
+                    raise ValueError(f"{label}={list(axes)} is out of range for a shape of {ndim} dimensions")
+            products.append(math.prod(shape[axis] for axis in axes))
+        return products[0], products[1]
+    if ndim == 0:
+        return 1, 1
+    if ndim == 1:
+        return shape[0], shape[0]
+    return fans(shape, "keras")
 
 
 def _as_int(name: str, value: Any) -> int:

@@ -27,8 +27,8 @@ def _run_c_driver(tmp_path, extra_flags):
                    check=True, capture_output=True, text=True)
     out = subprocess.run([str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
-    passed = int(out.stdout.split()[0])
-    assert passed > 1000 and out.stdout.strip().endswith(" 0 failed")
+    last = out.stdout.strip().splitlines()[-1]
+    assert int(last.split()[0]) > 1000 and last.endswith(" 0 failed")
     return out.stdout
 
 
@@ -70,23 +70,21 @@ def test_c_core_is_clean_under_asan_and_ubsan(tmp_path):
 # toolchain is missing (.ci/run installs them from Debian): (name, compiler, flags, how to
 # run the program, or None when the emulator is missing). What the wheels are built with:
 # clang on macOS, aarch64 on Linux and macOS, musl for musllinux, Win32 threads on Windows.
+# The SIMD builds for aarch64 and Windows run once per level instead: see
+# test_emulated_build_has_its_simd_kernels_and_passes_with_each_isa_forced below.
 def _toolchains():
     wine = shutil.which("wine")
-    qemu = shutil.which("qemu-aarch64")
     return [
         ("clang", "clang", ["-pthread"], []),
         ("clang-no-simd", "clang", ["-pthread", "-DFI_NO_SIMD"], []),
         ("musl", "musl-gcc", ["-pthread"], []),
-        ("aarch64-qemu", "aarch64-linux-gnu-gcc", ["-pthread"],
-         [qemu, "-L", "/usr/aarch64-linux-gnu"] if qemu else None),
-        ("win64-mingw-wine", "x86_64-w64-mingw32-gcc", [], [wine] if wine else None),
         ("win64-no-simd-wine", "x86_64-w64-mingw32-gcc", ["-DFI_NO_SIMD"], [wine] if wine else None),
     ]
 
 
 @needs_source_tree
 @pytest.mark.parametrize("name", [t[0] for t in _toolchains()])
-def test_c_core_builds_and_passes_with_other_toolchains(tmp_path, name):
+def test_c_core_builds_and_passes_with_other_toolchains(tmp_path, request, name):
     (_, cc, flags, runner), = [t for t in _toolchains() if t[0] == name]
     if shutil.which(cc) is None:
         pytest.skip(f"{cc} is not installed (apt-get install clang / musl-tools / gcc-aarch64-linux-gnu / gcc-mingw-w64-x86-64)")
@@ -97,12 +95,120 @@ def test_c_core_builds_and_passes_with_other_toolchains(tmp_path, name):
     build = subprocess.run([cc, *strict, *flags, "-O2", str(ROOT / "tests/c/test_vectors.c"), *CSRC, "-lm", "-o", str(exe)],
                            capture_output=True, text=True, env=env_without_sanitizer_preload())
     assert build.returncode == 0, build.stderr[-3000:]
-    env = env_without_sanitizer_preload(WINEDEBUG="-all", WINEPREFIX=str(tmp_path / "wine"))
+    prefix = request.getfixturevalue("wine_prefix") if "win" in name else tmp_path
+    env = env_without_sanitizer_preload(WINEDEBUG="-all", WINEPREFIX=str(prefix))
     out = subprocess.run([*runner, str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True,
                          env=env, timeout=600)
     last = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
     assert out.returncode == 0 and last.endswith(" 0 failed"), out.stdout[-2000:] + out.stderr[-2000:]
     assert int(last.split()[0]) > 1000  # the frozen vectors, the error checks and the thread check ran
+
+
+# Cross builds with their SIMD kernels, run under an emulator once per level, forced with
+# FASTINIT_ISA: (name, the levels they must have compiled in, the toolchain's programs).
+EMULATED_BUILDS = {
+    "aarch64-neon-qemu": (("scalar", "neon"), ["aarch64-linux-gnu-gcc", "qemu-aarch64"]),
+    "win64-mingw-wine": (("scalar", "avx2", "avx512"), ["x86_64-w64-mingw32-gcc", "wine"]),
+    # cpuid_x86.c and the x86 kernels compiled by clang-cl (clang in cl mode, MSVC target:
+    # _MSC_VER, MSVC intrinsics, setup.py's clang-cl options), the rest by mingw-w64, linked together
+    "win64-clang-cl-wine": (("scalar", "avx2", "avx512"),
+                            ["clang", "x86_64-w64-mingw32-gcc", "x86_64-w64-mingw32-objdump", "wine"]),
+}
+CLANG_CL_FILES = ("cpuid_x86.c", "kernels_avx2.c", "kernels_avx512.c")
+
+
+def _host_x86_levels():
+    """The x86 levels this CPU runs, from the kernel's flags (what cpuid_x86.c checks)."""
+    try:
+        flags = set(next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return {"scalar"}
+    levels = {"scalar"}
+    if {"avx", "avx2", "f16c", "osxsave"} <= flags or {"avx", "avx2", "f16c", "xsave"} <= flags:
+        levels.add("avx2")
+        if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+            levels.add("avx512")
+    return levels
+
+
+@pytest.fixture(scope="session")
+def wine_prefix(tmp_path_factory):
+    return tmp_path_factory.mktemp("wine")  # one prefix for every wine run (creating one takes ~10 s)
+
+
+def _clang_cl_objects(tmp_path):
+    import runpy
+
+    flags = runpy.run_path(str(ROOT / "setup.py"), run_name="fastinit_setup_flags")["CLANG_CL_FLAGS"]
+    # no MSVC headers here: mingw-w64's, after clang's own (intrin.h, immintrin.h); they parse
+    # only with __GNUC__ defined, which none of csrc's choices looks at under clang
+    # (fi_simd_available.h tests __clang__ first, cpuid_x86.c tests _MSC_VER first)
+    mingw_headers = ["/D__GNUC__=12", "/D__GNUC_MINOR__=0", "/clang:-ffreestanding",
+                     "/clang:-idirafter/usr/share/mingw-w64/include"]
+    objects = []
+    for name in CLANG_CL_FILES:
+        obj = tmp_path / (name[:-2] + ".obj")
+        # /GS-: clang-cl's stack cookies need the MSVC runtime's __security_cookie, which
+        # mingw-w64 lacks (a real clang-cl build keeps setuptools' defaults, /GS included)
+        build = subprocess.run(["clang", "--driver-mode=cl", "--target=x86_64-pc-windows-msvc", "/c", "/nologo", "/W4",
+                                "/WX", "/GS-", *flags, *mingw_headers, f"-I{ROOT / 'csrc'}", f"/Fo{obj}", "--",
+                                str(ROOT / "csrc" / name)], capture_output=True, text=True)
+        assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+        objects.append(obj)
+    # contraction into FMA would change the AVX-512 results (which this machine may not be
+    # able to run): there must be no fused multiply-add instruction in the objects
+    disasm = subprocess.run(["x86_64-w64-mingw32-objdump", "-d", *map(str, objects)],
+                            capture_output=True, text=True, check=True).stdout
+    fused = [line for line in disasm.splitlines() if "\tvfmadd" in line or "\tvfmsub" in line or "\tvfnm" in line]
+    assert not fused, f"{len(fused)} FMA instructions in the clang-cl objects, e.g. {fused[:3]}"
+    return objects
+
+
+def _build_emulated(name, tmp_path):
+    strict = [f for f in STRICT if f != "-pthread"]
+    driver = str(ROOT / "tests/c/test_vectors.c")
+    env = env_without_sanitizer_preload()
+    if name == "aarch64-neon-qemu":
+        exe = tmp_path / "test_vectors"
+        cmd = ["aarch64-linux-gnu-gcc", *strict, "-pthread", "-O2", driver, *CSRC, "-lm", "-o", str(exe)]
+        runner = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
+    else:
+        exe = tmp_path / "test_vectors.exe"
+        sources = CSRC
+        extra = []
+        if name == "win64-clang-cl-wine":
+            sources = [c for c in CSRC if os.path.basename(c) not in CLANG_CL_FILES]
+            extra = [str(o) for o in _clang_cl_objects(tmp_path)]
+        cmd = ["x86_64-w64-mingw32-gcc", *strict, "-O2", driver, *sources, *extra, "-lm", "-o", str(exe)]
+        runner = ["wine"]
+    build = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert build.returncode == 0, build.stderr[-3000:]
+    return runner, exe
+
+
+@needs_source_tree
+@pytest.mark.parametrize("name", sorted(EMULATED_BUILDS))
+def test_emulated_build_has_its_simd_kernels_and_passes_with_each_isa_forced(tmp_path, request, name):
+    levels, tools = EMULATED_BUILDS[name]
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (apt-get install clang gcc-aarch64-linux-gnu "
+                    "libc6-dev-arm64-cross qemu-user gcc-mingw-w64-x86-64 wine64)")
+    runner, exe = _build_emulated(name, tmp_path)
+    runs_here = {"scalar", "neon"} if "aarch64" in name else _host_x86_levels()  # qemu emulates NEON
+    prefix = request.getfixturevalue("wine_prefix") if "win" in name else tmp_path
+    env = env_without_sanitizer_preload(WINEDEBUG="-all", WINEPREFIX=str(prefix))
+    for level in levels:
+        out = subprocess.run([*runner, str(exe), str(ROOT / "tests/vectors.txt")], capture_output=True, text=True,
+                             env=dict(env, FASTINIT_ISA=level), timeout=300)
+        if level not in runs_here:  # a clear refusal, not a crash or a silent fallback
+            assert out.returncode == 3 and f"FASTINIT_ISA={level}: not available" in out.stderr, out.stderr[-2000:]
+            continue
+        lines = out.stdout.strip().splitlines()
+        assert out.returncode == 0 and lines and lines[-1].endswith(" 0 failed"), out.stdout[-2000:] + out.stderr[-2000:]
+        # the first line: the level in use and the levels compiled in (a build without its SIMD kernels fails here)
+        assert lines[0] == f"isa {level} compiled {' '.join(levels)}", lines[0]
+        assert int(lines[-1].split()[0]) > 1000  # the frozen vectors, the error checks and the thread check ran
 
 
 @needs_source_tree
@@ -125,6 +231,68 @@ def test_ci_runs_the_c_extension():
     if not running_in_ci() or os.environ.get("FASTINIT_BACKEND"):
         pytest.skip("only CI requires the compiled extension (set CI=1 to check it here)")
     assert fi.backend().startswith("c-")
+
+
+# The SIMD kernels each architecture's builds must have (docs/wheels.md), by platform.machine()
+SIMD_BY_MACHINE = {"x86_64": ("avx2", "avx512"), "amd64": ("avx2", "avx512"),
+                   "aarch64": ("neon",), "arm64": ("neon",)}
+
+
+def _compiler_builds_simd(cc):
+    """Whether cc is GCC >= 12 or clang on x86-64 / AArch64, from its predefined macros (not
+    from fi_simd_available.h, whose verdict is what the test checks)."""
+    if shutil.which(cc.split()[0]) is None:
+        return False
+    out = subprocess.run([*cc.split(), "-dM", "-E", "-x", "c", os.devnull], capture_output=True, text=True)
+    macros = dict(line.split(" ", 2)[1:] for line in out.stdout.splitlines() if line.count(" ") >= 2)
+    arch = "__x86_64__" in macros or "__aarch64__" in macros
+    return arch and ("__clang__" in macros or int(macros.get("__GNUC__", "0")) >= 12)
+
+
+def test_the_extension_has_the_simd_kernels_of_its_architecture(need_c):
+    # a wheel (cibuildwheel's test step sets FASTINIT_EXPECT_SIMD=1) or an in-place build by a
+    # compiler that can build them must have every SIMD level of its architecture compiled in
+    import platform
+    import sysconfig
+
+    from fastinit import _core
+
+    expected = SIMD_BY_MACHINE.get(platform.machine().lower(), ())
+    in_place = os.path.dirname(os.path.abspath(_core.__file__)) == str(ROOT / "fastinit")
+    cc = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    if os.environ.get("FASTINIT_EXPECT_SIMD") == "1":
+        why = "FASTINIT_EXPECT_SIMD=1"
+    elif in_place and sys.platform != "win32" and _compiler_builds_simd(cc):
+        why = f"built in place by {cc!r}, which builds them"
+    else:
+        pytest.skip(f"neither FASTINIT_EXPECT_SIMD=1 nor an in-place build by GCC >= 12 / clang ({cc!r})")
+    compiled = _core.compiled_isas()
+    assert set(_core.available_isas()) <= set(compiled) <= set(_core.ISAS)
+    missing = [level for level in expected if level not in compiled]
+    assert not missing, f"{why}, but this build has no {', '.join(missing)} kernels (compiled in: {compiled})"
+
+
+@needs_source_tree
+def test_setup_points_setuptools_msvc_compiler_at_clang_cl(tmp_path):
+    import runpy
+
+    setup = runpy.run_path(str(ROOT / "setup.py"), run_name="fastinit_setup_flags")
+    assert "/clang:-ffp-contract=off" in setup["CLANG_CL_FLAGS"]  # clang-cl contracts into FMA by default
+
+    class MSVCLike:  # setuptools' MSVC compiler finds cl.exe in initialize(), called once
+        initialized = False
+
+        def initialize(self):
+            self.initialized, self.cc = True, "cl.exe"
+
+    fake = tmp_path / "clang-cl"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    compiler = MSVCLike()
+    setup["use_clang_cl"](compiler, str(fake))
+    assert compiler.initialized and compiler.cc == str(fake)
+    with pytest.raises(RuntimeError, match="FASTINIT_CLANG_CL"):
+        setup["use_clang_cl"](MSVCLike(), str(tmp_path / "no-such-clang-cl"))
 
 
 def _backend_in_subprocess(**env):
@@ -153,7 +321,18 @@ def test_unknown_backend_or_isa_is_an_error(need_c):
     out = _backend_in_subprocess(FASTINIT_BACKEND="fortran")
     assert out.returncode != 0 and "FASTINIT_BACKEND" in out.stderr
     out = _backend_in_subprocess(FASTINIT_ISA="avx9000")
-    assert out.returncode != 0 and "FASTINIT_ISA" in out.stderr
+    assert out.returncode != 0 and "FASTINIT_ISA='avx9000': unknown instruction set" in out.stderr
+
+
+def test_fastinit_isa_names_why_a_known_level_cannot_run(need_c):
+    from fastinit import _core
+
+    for level in _core.ISAS:
+        if level in _core.available_isas():
+            continue
+        out = _backend_in_subprocess(FASTINIT_ISA=level)
+        why = "this CPU cannot run it" if level in _core.compiled_isas() else f"this build of fastinit has no {level} kernels"
+        assert out.returncode != 0 and f"FASTINIT_ISA={level!r}: {why}" in out.stderr, out.stderr[-1000:]
 
 
 _BLOCK_CORE = """

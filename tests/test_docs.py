@@ -5,6 +5,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import pkgutil
 import re
 
 import pytest
@@ -54,6 +55,16 @@ def test_readme_python_examples_run(backend):
 
 def test_torch_adapter_docstring_examples():
     pytest.importorskip("torch", reason="torch is not installed (CI installs torch==2.13.0)")
-    module = importlib.import_module("fastinit.torch")
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    import torch
+
+    # fastinit.torch is a package: the examples live in its submodules and run with the
+    # package's public names in scope (as a user who did `from fastinit.torch import *`)
+    package = importlib.import_module("fastinit.torch")
+    globs = {**vars(package), "torch": torch, "Generator": fi.Generator}
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"fastinit.torch.{info.name}")
+        for test in finder.find(module, globs=dict(globs)):
+            runner.run(test)
+    assert runner.tries > 0 and runner.failures == 0

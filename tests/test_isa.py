@@ -1,4 +1,4 @@
-"""Every instruction-set level this CPU runs (scalar, AVX2, AVX-512) gives the same bits as
+"""Every instruction-set level this CPU runs (scalar, AVX2, AVX-512, NEON) gives the same bits as
 the scalar kernels and the NumPy backend: all distributions and dtypes, sizes around every
 vector step, offsets, odd tails and unaligned buffers, without writing outside the buffer."""
 from __future__ import annotations
@@ -88,6 +88,29 @@ def test_unaligned_buffers_are_filled_without_touching_their_neighbours(isa_rest
         assert np.array_equal(bits(got), bits(want))
         assert raw[:shift] == b"\xa5" * shift
         assert raw[shift + n * itemsize:] == b"\xa5" * (len(raw) - shift - n * itemsize)
+
+
+def test_isa_names_come_from_the_c_descriptor_list():
+    # the levels FASTINIT_ISA takes, lowest first, as csrc/dispatch.c lists them; Python keeps no copy
+    from fastinit import _core
+
+    assert _core.ISAS == ("scalar", "neon", "avx2", "avx512")
+    assert _core.ISAS[0] == "scalar" and "scalar" in _core.available_isas()
+    assert set(_core.available_isas()) <= set(_core.compiled_isas()) <= set(_core.ISAS)
+    # one architecture's SIMD levels at most: a build never has both NEON and x86 kernels
+    assert not ({"neon"} & set(_core.compiled_isas()) and {"avx2", "avx512"} & set(_core.compiled_isas()))
+
+
+def test_selecting_a_level_the_build_or_cpu_lacks_says_which(isa_restore):
+    for level in _core_levels_not_available():
+        with pytest.raises(ValueError, match="no .* kernels|cannot run it"):
+            isa_restore.select_isa(level)
+
+
+def _core_levels_not_available():
+    from fastinit import _core
+
+    return [level for level in _core.ISAS if level not in _core.available_isas()]
 
 
 def test_selecting_an_unknown_level_raises(isa_restore):

@@ -6,7 +6,11 @@
  *   cc -std=c99 -O2 -ffp-contract=off -Wall -Wextra -Werror -Icsrc tests/c/test_vectors.c csrc/[a-z]*.c -lm \
  *      -o test_vectors && ./test_vectors tests/vectors.txt
  *
- * Prints "N passed, M failed" and exits non-zero on any failure. */
+ * With FASTINIT_ISA=name set, checks that level only (against the vectors and the scalar
+ * kernels; exit 3 if this build or CPU cannot run it), so that one run per level under an
+ * emulator tests each level forced the way users force it. The first line says the level in
+ * use and the levels compiled in ("isa avx2 compiled scalar avx2 avx512"); the last,
+ * "N passed, M failed"; the exit status is non-zero on any failure. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +22,17 @@
 #define MAX_VALUES 128
 
 static int passed, failed;
+
+/* The instruction sets checked: every one this CPU and build run, or, with FASTINIT_ISA set,
+ * only that one (plus scalar, the reference), which must then be the one the library chose. */
+static const char *forced_isa;
+
+static int checked(const char *isa)
+{
+    if (!fi_isa_available(isa))
+        return 0;
+    return forced_isa == NULL || strcmp(isa, forced_isa) == 0 || strcmp(isa, "scalar") == 0;
+}
 
 static void report(int ok, const char *what, int line)
 {
@@ -106,18 +121,18 @@ static void check_fill(char *rest, int line)
     for (char *tok = strtok(NULL, " \t\n"); tok && n < MAX_VALUES; tok = strtok(NULL, " \t\n"))
         expect[n++] = strtoull(tok, NULL, 16);
 
-    static const char *const isas[] = {"scalar", "avx2", "avx512"};
     const char *const before = fi_isa_name();
-    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
-        if (!fi_isa_available(isas[k]))
+    for (int k = 0; fi_isa_at(k) != NULL; k++) {
+        const char *const isa = fi_isa_at(k);
+        if (!checked(isa))
             continue;
-        fi_isa_select(isas[k]);
+        fi_isa_select(isa);
         unsigned char whole[MAX_VALUES * 8], part[MAX_VALUES * 8];
         int status = fill(dist, whole, n, dtype, seed, stream, offset, p);
         int ok = status == FI_OK;
         for (size_t i = 0; ok && i < n; i++)
             ok = element_bits(whole, dtype, i) == expect[i];
-        report(ok, isas[k], line);
+        report(ok, isa, line);
 
         for (size_t cut = 1; cut < n; cut++) {
             const size_t w = itemsize(dtype);
@@ -132,15 +147,15 @@ static void check_fill(char *rest, int line)
 /* Every instruction set this CPU runs gives the scalar bits, for many sizes and offsets. */
 static void check_isas_agree(void)
 {
-    static const char *const isas[] = {"avx2", "avx512"};
     static const char *const dists[] = {"bits", "uniform", "normal", "trunc_normal"};
     static const double params[][4] = {{0, 0, 0, 0}, {-1.5, 2.25, 0, 0}, {0.5, 2.0, 0, 0}, {0.1, 1.5, -1.0, 3.0}};
     static const uint64_t sizes[] = {0, 1, 3, 17, 64, 131, 1000};
     static const uint64_t offsets[] = {0, 1, 2, 3, 5, 0xFFFFFFFFull, (1ull << 62) + 7};
     enum { MAX_N = 1000 };
     static unsigned char want[MAX_N * 8], got[MAX_N * 8];
-    for (size_t k = 0; k < sizeof isas / sizeof isas[0]; k++) {
-        if (!fi_isa_available(isas[k]))
+    for (int k = 1; fi_isa_at(k) != NULL; k++) { /* level 0 is scalar itself */
+        const char *const isa = fi_isa_at(k);
+        if (!checked(isa))
             continue;
         for (size_t d = 0; d < 4; d++) {
             for (int dtype = 0; dtype < FI_DTYPE_COUNT; dtype++) {
@@ -151,10 +166,10 @@ static void check_isas_agree(void)
                         const uint64_t n = sizes[s], off = offsets[o];
                         fi_isa_select("scalar");
                         int s1 = fill(dists[d], want, n, dtype, 99, 5, off, params[d]);
-                        fi_isa_select(isas[k]);
+                        fi_isa_select(isa);
                         int s2 = fill(dists[d], got, n, dtype, 99, 5, off, params[d]);
                         report(s1 == FI_OK && s2 == FI_OK && memcmp(want, got, n * itemsize(dtype)) == 0,
-                               isas[k], __LINE__);
+                               isa, __LINE__);
                     }
                 }
             }
@@ -216,6 +231,21 @@ static void check_errors(void)
 int main(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "tests/vectors.txt";
+    const char *env_isa = getenv("FASTINIT_ISA");
+    if (env_isa && env_isa[0]) {
+        if (fi_isa_init() != FI_OK) {
+            fprintf(stderr, "FASTINIT_ISA=%s: not available in this build or on this CPU\n", env_isa);
+            return 3;
+        }
+        forced_isa = env_isa;
+    }
+    /* the level in use (what FASTINIT_ISA forced, else the best), and the levels compiled in */
+    const char *const chosen = fi_isa_name();
+    printf("isa %s compiled", chosen);
+    for (int k = 0; fi_isa_at(k) != NULL; k++)
+        if (fi_isa_compiled(fi_isa_at(k)))
+            printf(" %s", fi_isa_at(k));
+    printf("\n");
     FILE *f = fopen(path, "r");
     if (!f) {
         perror(path);
@@ -240,6 +270,7 @@ int main(int argc, char **argv)
     fclose(f);
     check_errors();
     check_isas_agree();
+    fi_isa_select(chosen); /* the thread pool runs the kernels of the level under test */
     check_threads_agree();
     if (vectors == 0) {
         fprintf(stderr, "no vectors found in %s\n", path);

@@ -165,6 +165,14 @@ static const fi_resolver resolvers[FI_DIST_COUNT] = {
     [FI_DIST_CONSTANT] = resolve_constant,
 };
 
+void fi_prepared_key(fi_prepared *prep, uint64_t seed, uint64_t stream)
+{
+    prep->call.key[0] = (uint32_t)seed;
+    prep->call.key[1] = (uint32_t)(seed >> 32);
+    prep->call.stream[0] = (uint32_t)stream;
+    prep->call.stream[1] = (uint32_t)(stream >> 32);
+}
+
 /* The one place a call is checked and resolved (see fi_internal.h). */
 int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
                uint64_t stream, uint64_t offset, const double *params)
@@ -183,10 +191,7 @@ int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count
         return status;
     if (fi_table_scalar.kernel[dist][dtype] == NULL) /* a resolver accepted an unserved pair */
         return FI_E_DTYPE;
-    call->key[0] = (uint32_t)seed;
-    call->key[1] = (uint32_t)(seed >> 32);
-    call->stream[0] = (uint32_t)stream;
-    call->stream[1] = (uint32_t)(stream >> 32);
+    fi_prepared_key(prep, seed, stream);
     prep->dist = dist;
     prep->dtype = dtype;
     prep->out = out;

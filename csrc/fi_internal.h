@@ -70,6 +70,10 @@ typedef struct fi_prepared {
 int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
                uint64_t stream, uint64_t offset, const double *params);
 
+/* Set the (seed, stream) of a prepared fill (they take no part in its checks): for a caller
+ * that takes a stream only once a call is known to be valid. */
+void fi_prepared_key(fi_prepared *prep, uint64_t seed, uint64_t stream);
+
 /* Write elements [begin, begin + n) of a prepared fill (stream indices offset + begin ...).
  * No check: the caller keeps begin + n <= prep->count. Releases nothing, allocates nothing;
  * may be called without the GIL and concurrently on disjoint sub-ranges. */

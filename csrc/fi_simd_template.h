@@ -244,13 +244,13 @@ typedef struct fi_vstream {
     fi_vq r0;                            /* 64-bit lanes (x0 M0, 0, (x0 + 1) M0, 0, ...) */
     fi_vq r0_step;                       /* (G M0, 0, G M0, 0, ...) */
     fi_vu r0_const;                      /* per block as fi_philox_first_block lays it out */
-    fi_vu round_key[10];                 /* round r's key, per block as fi_philox_key_block lays it out
+    fi_vu round_key[FI_PHILOX_ROUNDS];                 /* round r's key, per block as fi_philox_key_block lays it out
                                             ([0] unused: round 0 goes through r0_const) */
 } fi_vstream;
 
 static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block)
 {
-    const uint64_t m0 = UINT32_C(0xD2511F53), m1 = UINT32_C(0xCD9E8D57); /* FI_PHILOX_M0, M1 */
+    const uint64_t m0 = FI_PHILOX_M0, m1 = FI_PHILOX_M1;
     const uint64_t x0 = (uint32_t)block, p1 = m1 * c->stream[0];
     const uint32_t x1 = (uint32_t)(block >> 32);
     uint64_t r0[W64], r0_step[W64];
@@ -267,12 +267,12 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
     memcpy(&vs->r0_step, r0_step, sizeof r0_step);
     memcpy(&vs->r0_const, words, sizeof words);
     uint32_t k0 = c->key[0], k1 = c->key[1];
-    for (int r = 0; r < 10; r++) {
+    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
         for (int j = 0; j < G; j++)
             fi_philox_key_block(k0, k1, r, words + 4 * j);
         memcpy(&vs->round_key[r], words, sizeof words);
-        k0 += UINT32_C(0x9E3779B9); /* FI_PHILOX_W0 */
-        k1 += UINT32_C(0xBB67AE85); /* FI_PHILOX_W1 */
+        k0 += FI_PHILOX_W0;
+        k1 += FI_PHILOX_W1;
     }
 }
 

@@ -55,10 +55,10 @@ static inline fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
 
 static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
-    const __m256i mul = _mm256_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53,
-                                         0, (int)0xCD9E8D57, 0, (int)0xD2511F53);
+    const __m256i mul = _mm256_set_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0,
+                                         0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
 #pragma GCC unroll 9
-    for (int r = 1; r < 10; r++) {
+    for (int r = 1; r < FI_PHILOX_ROUNDS; r++) {
         const __m256i key = (__m256i)round_key[r];
         for (int h = 0; h < FI_NV; h++) {
             const __m256i p = _mm256_mul_epu32((__m256i)x[h], mul);

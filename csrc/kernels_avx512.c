@@ -58,11 +58,11 @@ static inline fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
 
 static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
-    const __m512i mul = _mm512_set_epi32(0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0, (int)0xCD9E8D57, 0,
-                                         (int)0xD2511F53, 0, (int)0xCD9E8D57, 0, (int)0xD2511F53, 0,
-                                         (int)0xCD9E8D57, 0, (int)0xD2511F53);
+    const __m512i mul = _mm512_set_epi32(0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0, 0, (int)FI_PHILOX_M1, 0,
+                                         (int)FI_PHILOX_M0, 0, (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0, 0,
+                                         (int)FI_PHILOX_M1, 0, (int)FI_PHILOX_M0);
     const __mmask16 odd = 0xAAAA;
-    for (int r = 1; r < 10; r++) {
+    for (int r = 1; r < FI_PHILOX_ROUNDS; r++) {
         for (int h = 0; h < FI_NV; h++) {
             const __m512i p = _mm512_mul_epu32((__m512i)x[h], mul);
             const __m512i t = _mm512_mask_ternarylogic_epi32(p, odd, (__m512i)x[h], (__m512i)round_key[r], 0x96);

@@ -67,7 +67,7 @@ static inline uint32x4_t mulhi_u32(uint32x4_t a, uint32x4_t m)
 static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
 {
     enum { NG = FI_NV / 4 };
-    const uint32x4_t m0 = vdupq_n_u32(UINT32_C(0xD2511F53)), m1 = vdupq_n_u32(UINT32_C(0xCD9E8D57));
+    const uint32x4_t m0 = vdupq_n_u32(FI_PHILOX_M0), m1 = vdupq_n_u32(FI_PHILOX_M1);
     uint32x4_t s[NG][4];
     for (int g = 0; g < NG; g++) { /* end of round 0, transposed */
         const uint32x4_t v[4] = {(uint32x4_t)x[4 * g], (uint32x4_t)x[4 * g + 1], (uint32x4_t)x[4 * g + 2],
@@ -80,7 +80,7 @@ static inline void fi_philox_rounds_v(fi_vu x[FI_NV], const fi_vu *round_key)
         s[g][3] = vuzp1q_u32(a, b);
     }
 #pragma GCC unroll 9
-    for (int r = 1; r < 10; r++) {
+    for (int r = 1; r < FI_PHILOX_ROUNDS; r++) {
         const uint32x4_t k0 = vdupq_laneq_u32((uint32x4_t)round_key[r], 0);
         const uint32x4_t k1 = vdupq_laneq_u32((uint32x4_t)round_key[r], 1);
         for (int g = 0; g < NG; g++) {

@@ -24,7 +24,7 @@ static inline uint64_t word64(const uint32_t w[4], unsigned half)
     return (uint64_t)w[2 * half] | ((uint64_t)w[2 * half + 1] << 32);
 }
 
-/* ---- per-element transforms (the contract, DESIGN.md section 1) ---------------------- */
+/* ---- per-element transforms (the contract: docs/stream-contract.md) ------------------ */
 
 static inline float uniform_f32(uint32_t w, const fi_call *c)
 {

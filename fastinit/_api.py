@@ -16,7 +16,8 @@ import numpy as np
 
 from . import _backend, _call
 from ._call import DISTRIBUTIONS, TRUNCATED_NORMAL_STD_FACTOR  # noqa: F401 - public constants
-from ._generator import Generator, check_u64, resolve
+from ._contract import NORMAL, TRUNC_NORMAL, UNIFORM
+from ._generator import Generator, check_u64, default_generator, resolve
 from ._params import (
     BFLOAT16,
     BITS_DTYPES,
@@ -98,6 +99,17 @@ _CODES = {
     np.dtype(np.uint64): UINT64,
 }
 _NON_NATIVE = ">" if np.little_endian else "<"
+
+# The C backend's fast path for the common call (fastinit._core.try_fill): an ndarray of one
+# of the dtypes above, plain float/int parameters and seed. It returns False, having written
+# nothing, for anything else; the general path below then runs.
+try:
+    from . import _core  # type: ignore[attr-defined]
+except ImportError:  # the pure-NumPy install
+    _try_fill = _try_fill2 = _try_fill_resolved = None
+else:
+    _core.set_fast_path(_CODES, np.ndarray, _backend, default_generator)
+    _try_fill, _try_fill2, _try_fill_resolved = _core.try_fill, _core.try_fill2, _core.try_fill_resolved
 
 
 def _dtype_code(dtype: np.dtype) -> int | None:
@@ -190,6 +202,8 @@ def uniform_(
     >>> bool(((w >= -1) & (w < 1)).all())
     True
     """
+    if _try_fill2 is not None and _try_fill2(buf, UNIFORM, low, high, seed, stream, offset, generator):
+        return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_uniform(t.code, low, high)
     _run(t, r, _stream_of(t, seed, stream, offset, generator))
@@ -221,6 +235,8 @@ def normal_(
     >>> bool(abs(w.std() - 0.02) < 0.001)
     True
     """
+    if _try_fill2 is not None and _try_fill2(buf, NORMAL, mean, std, seed, stream, offset, generator):
+        return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_normal(t.code, mean, std)
     _run(t, r, _stream_of(t, seed, stream, offset, generator))
@@ -257,6 +273,8 @@ def trunc_normal_(
     >>> bool((abs(w) <= 0.04).all())
     True
     """
+    if _try_fill is not None and _try_fill(buf, TRUNC_NORMAL, mean, std, a, b, seed, stream, offset, generator):
+        return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_trunc_normal(t.code, mean, std, a, b)
     _run(t, r, _stream_of(t, seed, stream, offset, generator))
@@ -351,6 +369,17 @@ def variance_scaling_(
     >>> bool(abs(w.var() / (2.0 / 256) - 1) < 0.02)
     True
     """
+    if _try_fill_resolved is not None and type(buf) is np.ndarray:
+        code = _CODES.get(buf.dtype)
+        if code is not None and code in FLOAT_DTYPES:
+            try:
+                r = _call.resolve_variance_scaling(buf.shape, code, scale, mode, distribution, fan_in, fan_out,
+                                                   layout, in_axis, out_axis, batch_axis)
+            except (TypeError, ValueError):  # raised below, after the buffer's own checks
+                pass
+            else:
+                if _try_fill_resolved(buf, r, seed, stream, offset, generator):
+                    return buf
     t = _target(buf, FLOAT_DTYPES)
     r = _call.resolve_variance_scaling(t.arr.shape, t.code, scale, mode, distribution, fan_in, fan_out, layout,
                                        in_axis, out_axis, batch_axis)

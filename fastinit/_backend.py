@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Iterator
 
 from . import _numpy
+from ._contract import MAX_THREADS
 
 _active: ModuleType
 
@@ -94,8 +95,8 @@ def set_num_threads(n: int) -> None:
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"n must be an int, got {type(n).__name__}")
-    if not 1 <= n <= 256:
-        raise ValueError(f"n={n} must be in [1, 256]")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n={n} must be in [1, {MAX_THREADS}]")
     try:
         core = _load_c()
     except ImportError:

@@ -10,9 +10,16 @@ codes of fi_prepare are still turned into exceptions here, as a second line of d
 anyone calling this module directly.
 """
 from cpython.buffer cimport PyBUF_C_CONTIGUOUS, PyBUF_WRITABLE, PyBuffer_Release, PyObject_GetBuffer
-from cpython.exc cimport PyErr_CheckSignals
+from cpython.exc cimport PyErr_CheckSignals, PyErr_Clear, PyErr_Occurred
+from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.time cimport monotonic_ns
 from libc.stdint cimport UINT64_MAX, int64_t, uint32_t, uint64_t
+
+
+cdef extern from "Python.h":
+    # declared here without an exception clause: the callers test PyErr_Occurred themselves
+    double PyLong_AsDouble(object value)
+    unsigned long long PyLong_AsUnsignedLongLong(object value)
 
 
 cdef extern from "fi_contract.h" nogil:
@@ -55,6 +62,7 @@ cdef extern from "fi_internal.h" nogil:
     int fi_prepare(fi_prepared *prep, int dist, int dtype, void *out, uint64_t count, uint64_t seed,
                    uint64_t stream, uint64_t offset, const double *params)
     void fi_run_prepared(const fi_prepared *prep, uint64_t begin, uint64_t n)
+    void fi_prepared_key(fi_prepared *prep, uint64_t seed, uint64_t stream)
 
 
 NAME = "c"
@@ -175,10 +183,36 @@ cdef inline int _params(object resolved, int *dist, int *dtype, double *p) excep
     return 0
 
 
+cdef inline bint _plain_u64(object value, uint64_t *out) noexcept:
+    """value as a uint64 when it is exactly an int in [0, 2^64)."""
+    if type(value) is not int:
+        return False
+    out[0] = PyLong_AsUnsignedLongLong(value)
+    if out[0] == <uint64_t>-1 and PyErr_Occurred():  # negative or >= 2^64
+        PyErr_Clear()
+        return False
+    return True
+
+
+cdef inline bint _plain_double(object value, double *out) noexcept:
+    """value as a double when it is exactly a float or an int (rounded as float(value) does)."""
+    if type(value) is float:
+        out[0] = PyFloat_AS_DOUBLE(value)
+        return True
+    if type(value) is int:
+        out[0] = PyLong_AsDouble(value)
+        if out[0] == -1.0 and PyErr_Occurred():  # beyond float64: the general path says so
+            PyErr_Clear()
+            return False
+        return True
+    return False
+
+
 cdef uint64_t _u64(object value, str name) except? 0xFFFFFFFFFFFFFFFF:
     """value as a uint64; the errors of fastinit._generator.check_u64 otherwise."""
-    if type(value) is int and 0 <= value <= UINT64_MAX:
-        return value
+    cdef uint64_t out
+    if _plain_u64(value, &out):
+        return out
     from ._generator import check_u64
 
     return check_u64(name, value)  # raises TypeError/ValueError, or converts an integer type
@@ -218,6 +252,107 @@ def fill_raw(object address, object count, int dtype, object seed, object stream
         raise ValueError("address is NULL")
     _raise_for(status)
     _run(&prep, dist)
+
+
+# ------------------------------------------------------------- the fast path of the API
+#
+# fastinit._api's fills first offer their arguments here. The common call (an ndarray of a
+# known native dtype, plain float/int parameters, an int seed or the default generator) is
+# filled with one fi_prepare and no Python-level check; anything else, and every failure
+# (a read-only or strided buffer, a parameter fi_prepare refuses...), returns False with
+# nothing written and no stream taken, and fastinit._api's general path then runs (and raises
+# the user-facing error). The checks are those of fi_prepare, the same that guard every fill.
+
+cdef dict _DTYPE_CODES = None  # numpy dtype -> fi_dtype code: fastinit._api's table (set_fast_path)
+cdef object _FLOAT32_DTYPE = None  # its float32 entry, tried first by identity (no hashing)
+cdef object _NDARRAY = None
+cdef object _BACKEND = None     # the fastinit._backend module
+cdef object _SELF = None        # this module
+cdef object _DEFAULT_GENERATOR = None
+
+
+def set_fast_path(dict codes, object ndarray, object backend, object default_generator):
+    """Called once by fastinit._api: its dtype table, numpy.ndarray, fastinit._backend (whose
+    active backend must be this module for the fast path to run) and the default generator."""
+    global _DTYPE_CODES, _FLOAT32_DTYPE, _NDARRAY, _BACKEND, _SELF, _DEFAULT_GENERATOR
+    import sys
+
+    _DTYPE_CODES, _NDARRAY, _BACKEND, _DEFAULT_GENERATOR = codes, ndarray, backend, default_generator
+    _FLOAT32_DTYPE = next(dtype for dtype, code in codes.items() if code == FI_FLOAT32)
+    _SELF = sys.modules[__name__]
+
+
+cdef bint _try(object buf, int dist, int want_code, const double *p, object seed, object stream,
+               object offset, object generator) except -1:
+    cdef Py_buffer view
+    cdef fi_prepared prep
+    cdef uint64_t s = 0, st = 0, off = 0
+    cdef bint take = False
+    if _BACKEND is None or _BACKEND._active is not _SELF or type(buf) is not _NDARRAY:
+        return False
+    cdef int code
+    dtype = (<object>buf).dtype
+    if dtype is _FLOAT32_DTYPE:
+        code = FI_FLOAT32
+    else:
+        code_obj = _DTYPE_CODES.get(dtype)
+        if code_obj is None:
+            return False
+        code = code_obj
+    if want_code >= 0 and code != want_code:
+        return False
+    if generator is not None or not _plain_u64(offset, &off):
+        return False
+    if seed is None:
+        if stream is not None:
+            return False
+        take = True  # the default generator's next stream, taken once everything is checked
+    elif not _plain_u64(seed, &s) or (stream is not None and not _plain_u64(stream, &st)):
+        return False
+    try:
+        PyObject_GetBuffer(buf, &view, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS)
+    except (BufferError, ValueError):  # read-only or not C-contiguous: the general path says which
+        return False
+    try:
+        if fi_prepare(&prep, dist, code, view.buf, <uint64_t>(view.len // FI_ELEM_SIZE(code)), s, st, off,
+                      p) != FI_OK:
+            return False
+        if take:
+            s, st = _DEFAULT_GENERATOR.take()
+            fi_prepared_key(&prep, s, st)
+        _run(&prep, dist)
+        return True
+    finally:
+        PyBuffer_Release(&view)
+
+
+def try_fill(object buf, int dist, object a, object b, object c, object d, object seed, object stream,
+             object offset, object generator):
+    """The fast path for a distribution with parameters (a, b, c, d) as given by the caller
+    (unused ones 0.0): True when ``buf`` was filled, False (nothing written, no stream taken)
+    when the general path must run."""
+    cdef double[4] p
+    if not (_plain_double(a, &p[0]) and _plain_double(b, &p[1]) and _plain_double(c, &p[2])
+            and _plain_double(d, &p[3])):
+        return False
+    return _try(buf, dist, -1, p, seed, stream, offset, generator)
+
+
+def try_fill2(object buf, int dist, object a, object b, object seed, object stream, object offset,
+              object generator):
+    """try_fill for a distribution of two parameters (uniform, normal): fewer arguments to pass."""
+    cdef double[4] p = [0.0, 0.0, 0.0, 0.0]
+    if not (_plain_double(a, &p[0]) and _plain_double(b, &p[1])):
+        return False
+    return _try(buf, dist, -1, p, seed, stream, offset, generator)
+
+
+def try_fill_resolved(object buf, object resolved, object seed, object stream, object offset, object generator):
+    """The fast path for a resolved call (fastinit._call) whose dtype must be the buffer's."""
+    cdef int dist, code
+    cdef double[4] p
+    _params(resolved, &dist, &code, p)
+    return _try(buf, dist, code, p, seed, stream, offset, generator)
 
 
 def fill_bits(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset):

@@ -1,4 +1,4 @@
-"""Seeds and streams (DESIGN.md section 2)."""
+"""Seeds and streams: Generator objects and the default generator (docs/architecture.md)."""
 from __future__ import annotations
 
 import operator

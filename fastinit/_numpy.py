@@ -12,15 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import _npmath as M
+from ._contract import PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1
 from ._params import FLOAT16, BFLOAT16, FLOAT64, UINT32, trunc_normal_params
 
 NAME = "numpy"
 CHUNK = 1 << 16
 
-_M0 = np.uint64(0xD2511F53)
-_M1 = np.uint64(0xCD9E8D57)
-_W0 = 0x9E3779B9
-_W1 = 0xBB67AE85
+_M0 = np.uint64(PHILOX_M0)
+_M1 = np.uint64(PHILOX_M1)
+_W0 = PHILOX_W0
+_W1 = PHILOX_W1
 _MASK32 = np.uint64(0xFFFFFFFF)
 _U32 = np.uint32
 _U64 = np.uint64
@@ -35,7 +36,7 @@ def philox4x32(counter, key) -> tuple[int, int, int, int]:
 
 def _philox_rounds(x, k0: int, k1: int):
     x0, x1, x2, x3 = x
-    for rnd in range(10):
+    for rnd in range(PHILOX_ROUNDS):
         if rnd:
             k0 = (k0 + _W0) & 0xFFFFFFFF
             k1 = (k1 + _W1) & 0xFFFFFFFF

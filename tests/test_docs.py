@@ -14,7 +14,7 @@ import fastinit as fi
 
 from conftest import ROOT, needs_source_tree
 
-MODULES = ["fastinit", "fastinit._api", "fastinit._fans", "fastinit._generator"]
+MODULES = ["fastinit", "fastinit._api", "fastinit._call", "fastinit._fans", "fastinit._generator"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -15,6 +15,7 @@ import pytest
 
 import fastinit as fi
 from fastinit import _backend
+from fastinit._contract import PARALLEL_MIN_BYTES  # fills of at least this many bytes are cut over threads
 
 from conftest import BACKENDS, BF16, bits
 
@@ -27,8 +28,6 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
 FLOAT_TYPES = [np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)] + ([BF16] if BF16 is not None else [])
 BITS_TYPES = [np.dtype(np.uint32), np.dtype(np.uint64)]
-# csrc/threads.c FI_PARALLEL_MIN_BYTES: fills of at least this many bytes are cut over threads.
-PARALLEL_MIN_BYTES = 256 * 1024
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 

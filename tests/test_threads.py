@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import fastinit as fi
+from fastinit._contract import PARALLEL_MIN_BYTES
 
 from conftest import BACKENDS, DISTRIBUTIONS, FLOAT_DTYPES, ROOT, bits, env_without_sanitizer_preload, np_dtype
 
@@ -118,7 +119,7 @@ def test_fills_from_several_python_threads_at_once(restore_threads):
 
 
 def _parallel_min_elements(dtype: str) -> int:
-    return (256 * 1024) // np.dtype(np_dtype(dtype)).itemsize  # FI_PARALLEL_MIN_BYTES in csrc/threads.c
+    return PARALLEL_MIN_BYTES // np.dtype(np_dtype(dtype)).itemsize  # FI_PARALLEL_MIN_BYTES, fi_contract.h
 
 
 def _mixed_jobs() -> list[tuple[str, str, int, int]]:

@@ -10,6 +10,8 @@ import importlib.util
 import pathlib
 import sys
 
+from _generated import write_or_check
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HEADER = ROOT / "csrc" / "fi_contract.h"
 
@@ -55,14 +57,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not HEADER.exists() or HEADER.read_text() != text:
-            print(f"{HEADER} is stale: run python tools/gen_contract_header.py", file=sys.stderr)
-            return 1
-        return 0
-    HEADER.write_text(text)
-    return 0
+    return write_or_check(HEADER, render(), argv, "python tools/gen_contract_header.py")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _generated import write_or_check  # noqa: E402
 from fastinit import _mathspec as spec  # noqa: E402
 
 HEADER = ROOT / "csrc" / "fi_mathspec.h"
@@ -60,14 +61,7 @@ def render() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = render()
-    if "--check" in argv:
-        if not HEADER.exists() or HEADER.read_text() != text:
-            print(f"{HEADER} is stale: run python tools/gen_mathspec_header.py", file=sys.stderr)
-            return 1
-        return 0
-    HEADER.write_text(text)
-    return 0
+    return write_or_check(HEADER, render(), argv, "python tools/gen_mathspec_header.py")
 
 
 if __name__ == "__main__":

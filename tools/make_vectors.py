@@ -27,7 +27,7 @@ from fastinit import _numpy  # noqa: E402
 from fastinit._mathspec import CONTRACT_VERSION  # noqa: E402
 from fastinit._params import BFLOAT16, DTYPE_NAMES, FLOAT16, FLOAT32, FLOAT64, UINT32, UINT64  # noqa: E402
 
-KAT = [  # Random123 known answers for Philox4x32-10 (DESIGN.md)
+KAT = [  # Random123 known answers for Philox4x32-10 (docs/stream-contract.md)
     ((0, 0, 0, 0), (0, 0)),
     ((0xFFFFFFFF,) * 4, (0xFFFFFFFF,) * 2),
     ((0x243F6A88, 0x85A308D3, 0x13198A2E, 0x03707344), (0xA4093822, 0x299F31D0)),

@@ -110,42 +110,67 @@ cdef inline int _fill_range(int dist, char *out, uint64_t count, int dtype, uint
     return fi_fill_constant(out, count, dtype, p[0])
 
 
-cdef int _fill(int dist, object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
-               const double *p) except -1:
-    cdef Py_buffer view
+cdef int _fill_at(int dist, char *base, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                  uint64_t offset, const double *p) except -1:
     cdef int status
-    cdef uint64_t count = _acquire(out, &view, dtype)
     cdef uint64_t chunk = FIRST_CHUNK[dist]
     cdef uint64_t done = 0, n
     cdef int64_t started, took
-    cdef char *base = <char *>view.buf
+    if count <= chunk:  # small and medium fills: one C call, no signal check
+        with nogil:
+            status = _fill_range(dist, base, count, dtype, seed, stream, offset, p)
+        return _raise_for(status)
+    # The C call checks the range of each chunk only: check the whole one up front, so
+    # that a failing fill writes nothing (the parameters are the same for every chunk).
+    if offset > UINT64_MAX - (count - 1):
+        return _raise_for(FI_E_RANGE)
+    while done < count:
+        n = count - done if count - done < chunk else chunk
+        started = monotonic_ns()
+        with nogil:
+            status = _fill_range(dist, base + done * <uint64_t>ITEMSIZE[dtype], n, dtype, seed,
+                                 stream, offset + done, p)
+        took = monotonic_ns() - started
+        _raise_for(status)
+        done += n
+        if done < count:
+            PyErr_CheckSignals()  # raises KeyboardInterrupt etc.; the rest stays unwritten
+            if took < CHUNK_GROW_NS and chunk < MAX_CHUNK:
+                chunk *= 2
+            elif took > CHUNK_SHRINK_NS and chunk > MIN_CHUNK:
+                chunk //= 2
+    return 0
+
+
+cdef int _fill(int dist, object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset,
+               const double *p) except -1:
+    cdef Py_buffer view
+    cdef uint64_t count = _acquire(out, &view, dtype)
     try:
-        if count <= chunk:  # small and medium fills: one C call, no signal check
-            with nogil:
-                status = _fill_range(dist, base, count, dtype, seed, stream, offset, p)
-            return _raise_for(status)
-        # The C call checks the range of each chunk only: check the whole one up front, so
-        # that a failing fill writes nothing (the parameters are the same for every chunk).
-        if offset > UINT64_MAX - (count - 1):
-            return _raise_for(FI_E_RANGE)
-        while done < count:
-            n = count - done if count - done < chunk else chunk
-            started = monotonic_ns()
-            with nogil:
-                status = _fill_range(dist, base + done * <uint64_t>ITEMSIZE[dtype], n, dtype, seed,
-                                     stream, offset + done, p)
-            took = monotonic_ns() - started
-            _raise_for(status)
-            done += n
-            if done < count:
-                PyErr_CheckSignals()  # raises KeyboardInterrupt etc.; the rest stays unwritten
-                if took < CHUNK_GROW_NS and chunk < MAX_CHUNK:
-                    chunk *= 2
-                elif took > CHUNK_SHRINK_NS and chunk > MIN_CHUNK:
-                    chunk //= 2
-        return 0
+        return _fill_at(dist, <char *>view.buf, count, dtype, seed, stream, offset, p)
     finally:
         PyBuffer_Release(&view)
+
+
+def fill_address(int dist, size_t address, uint64_t count, int dtype, uint64_t seed, uint64_t stream,
+                 uint64_t offset, double p0=0.0, double p1=0.0, double p2=0.0, double p3=0.0):
+    """Internal raw entry for fastinit.torch (issue 11 item 5; the prepared-call work of the
+    "calls" branch may replace it): fill ``count`` elements of dtype code ``dtype`` at the
+    memory address ``address`` with distribution ``dist`` (1 uniform, 2 normal,
+    3 trunc_normal, 4 constant) and parameters p0..p3 (low, high / mean, std / mean, std,
+    a, b / value). The caller owns the memory (writable, C-contiguous, at least ``count``
+    elements) and has checked every argument through fastinit._api; nothing here can check
+    the address."""
+    cdef double[4] p = [p0, p1, p2, p3]
+    if dist < 1 or dist > 4:
+        raise ValueError(f"unknown distribution code {dist}")
+    if dtype < 0 or dtype > 3:
+        raise TypeError(f"unknown float dtype code {dtype}")
+    if count == 0:
+        return
+    if address == 0:
+        raise ValueError("fill_address: null address")
+    _fill_at(dist, <char *>address, count, dtype, seed, stream, offset, p)
 
 
 def fill_bits(object out, int dtype, uint64_t seed, uint64_t stream, uint64_t offset):

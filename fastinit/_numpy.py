@@ -215,6 +215,31 @@ def fill_constant(out, dtype, value):
     _fill(_gen_constant, out, dtype, 0, 0, 0, (value,))
 
 
+_ADDRESS_DTYPES = {0: np.float32, 1: np.float64, 2: np.uint16, 3: np.uint16}
+
+
+def fill_address(dist, address, count, dtype, seed, stream, offset, p0=0.0, p1=0.0, p2=0.0, p3=0.0):
+    """The C backend's internal raw entry (fastinit.torch): ``count`` elements at ``address``."""
+    if dist < 1 or dist > 4:
+        raise ValueError(f"unknown distribution code {dist}")
+    if dtype not in _ADDRESS_DTYPES:
+        raise TypeError(f"unknown float dtype code {dtype}")
+    if count == 0:
+        return
+    if address == 0:
+        raise ValueError("fill_address: null address")
+    import ctypes
+
+    kind = _ADDRESS_DTYPES[dtype]
+    raw = (ctypes.c_char * (count * np.dtype(kind).itemsize)).from_address(address)
+    out = np.frombuffer(raw, dtype=kind)
+    if dist == 4:
+        fill_constant(out, dtype, p0)
+    else:
+        gen, params = ((_gen_uniform, (p0, p1)), (_gen_normal, (p0, p1)), (_gen_trunc_normal, (p0, p1, p2, p3)))[dist - 1]
+        _fill(gen, out, dtype, seed, stream, offset, params)
+
+
 def normal_cdf(x: float) -> float:
     return M.norm_cdf(x)
 

@@ -10,7 +10,7 @@ import torch
 
 from .. import _api
 from ._patch import patch
-from ._streams import _naming
+from ._streams import naming
 
 
 def _reset_method(module: torch.nn.Module) -> Callable[[], Any] | None:
@@ -51,15 +51,11 @@ def init_model(
     """
     scheme = dict(scheme or {})
     seed = _api.check_u64("seed", seed)
-    names: dict[int, str] = {}
-    for name, tensor in list(model.named_parameters()) + list(model.named_buffers()):
-        names.setdefault(id(tensor), name)
     modules = list(_post_order(model))
     bar = _progress(model, len(modules)) if progress else None
-    previous = (_naming.names, _naming.seed, _naming.count, _naming.touched)
-    _naming.names, _naming.seed, _naming.count, _naming.touched = names, seed, {}, set()
+    named = list(model.named_parameters()) + list(model.named_buffers())
     try:
-        with patch():
+        with naming(named, seed) as state, patch():
             for _, module in modules:
                 custom = next(
                     (fn for key, fn in scheme.items() if isinstance(key, type) and isinstance(module, key)), None
@@ -77,11 +73,11 @@ def init_model(
                 for pattern, fn in patterns:
                     if fnmatch.fnmatchcase(name, pattern):
                         fn(tensor)
-                        _naming.touched.add(id(tensor))
+                        state.touched.add(name)
                         break
-            untouched = [n for n, p in model.named_parameters() if id(p) not in _naming.touched]
+            # pending fills count as written (patch() writes them on exit)
+            untouched = [n for n, p in model.named_parameters() if n not in state.touched]
     finally:
-        _naming.names, _naming.seed, _naming.count, _naming.touched = previous
         if bar is not None:
             bar.close()
     if untouched:

@@ -1,9 +1,23 @@
 """Seeds and streams of fastinit.torch: torch generators, fastinit generators, and the
-name-derived streams that ``init_model`` pins per tensor."""
+name-derived streams that ``init_model`` pins per tensor.
+
+Interface for ``init_model`` (and anything else that pins streams by name)::
+
+    with naming(model.named_parameters(), seed) as state:   # also buffers
+        ...every fill of a named tensor, through any route, draws stream_for_name(name, k)
+    state.touched   # the names of the tensors some fill wrote
+
+A tensor is recognised by its memory (storage address and element count), not by the
+Python object: ``param.data``, ``param.detach()``, ``param.view(-1)`` or any other view of
+the whole tensor is the same tensor; a view of part of it is not (it draws from torch's
+generator as outside ``init_model``).
+"""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -19,17 +33,56 @@ def stream_for_name(name: str, index: int = 0) -> int:
     return int.from_bytes(digest, "little")
 
 
+def memory_key(tensor: torch.Tensor) -> tuple[int, int] | None:
+    """(address of the first element, element count) of a tensor with memory, else None."""
+    if tensor.device.type == "meta" or tensor.layout != torch.strided:
+        return None
+    n = tensor.numel()
+    return (tensor.data_ptr(), n) if n else None
+
+
 class _Naming(threading.local):
-    """While ``init_model`` runs: tensor id -> qualified name, and the model's seed."""
+    """While ``init_model`` runs (per thread): memory key -> qualified name, the model's seed,
+    fills per name so far, and the names some fill wrote."""
 
     def __init__(self) -> None:
-        self.names: dict[int, str] | None = None
+        self.names: dict[tuple[int, int], str] | None = None
         self.seed = 0
-        self.count: dict[int, int] = {}
-        self.touched: set[int] = set()
+        self.count: dict[str, int] = {}
+        self.touched: set[str] = set()
+
+    def name_of(self, tensor: torch.Tensor) -> str | None:
+        if self.names is None:
+            return None
+        key = memory_key(tensor)
+        return self.names.get(key) if key is not None else None
+
+    def mark(self, tensor: torch.Tensor) -> None:
+        """Record that a fill wrote ``tensor`` (if it is a named one)."""
+        name = self.name_of(tensor)
+        if name is not None:
+            self.touched.add(name)
 
 
 _naming = _Naming()
+
+
+@contextlib.contextmanager
+def naming(named: Iterable[tuple[str, torch.Tensor]], seed: int) -> Iterator[_Naming]:
+    """Pin the stream of every fill of the given tensors to ``stream_for_name(name, k)`` with
+    ``seed`` while the block runs (in this thread). The first name of a tensor wins (tied
+    weights). Yields the state, whose ``touched`` set names the tensors that were filled."""
+    names: dict[tuple[int, int], str] = {}
+    for name, tensor in named:
+        key = memory_key(tensor)
+        if key is not None:
+            names.setdefault(key, name)
+    previous = (_naming.names, _naming.seed, _naming.count, _naming.touched)
+    _naming.names, _naming.seed, _naming.count, _naming.touched = names, seed, {}, set()
+    try:
+        yield _naming
+    finally:
+        _naming.names, _naming.seed, _naming.count, _naming.touched = previous
 
 
 class _FixedStream:
@@ -40,22 +93,45 @@ class _FixedStream:
         self.args = args
 
 
+class _SeedBuffer(threading.local):
+    """One int64 CPU tensor per thread that torch's generator draws seeds into, and its
+    NumPy view (one in-place ``random_`` costs a third of a ``torch.randint`` call)."""
+
+    def __init__(self) -> None:
+        self.tensor = torch.empty(1, dtype=torch.int64, device="cpu")
+        self.array = self.tensor.numpy()
+
+
+_seeds = _SeedBuffer()
+_DEFAULT_GENERATOR = torch.default_generator
+
+
+def draw_seed(generator: torch.Generator | None = None) -> int:
+    """One seed in [0, 2**63) from torch's generator (the default CPU one for None): one
+    ``random_()`` of an int64 element, which advances the generator as one torch random
+    call does. So ``torch.manual_seed(s)`` followed by the same calls gives the same seeds."""
+    if generator is None or generator is _DEFAULT_GENERATOR:
+        _seeds.tensor.random_()
+        return int(_seeds.array[0])
+    if generator.device.type == "cpu":
+        _seeds.tensor.random_(generator=generator)
+        return int(_seeds.array[0])
+    # a generator of another device draws on its own device
+    return int(torch.empty(1, dtype=torch.int64, device=generator.device).random_(generator=generator).item())
+
+
 def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     """fastinit's seed/stream/generator keywords for one fill of ``tensor``."""
-    if isinstance(generator, _FixedStream):
+    if type(generator) is _FixedStream:
         return generator.args
-    names = _naming.names
-    if names is not None and id(tensor) in names and generator is None:
-        key = id(tensor)
-        index = _naming.count.get(key, 0)
-        _naming.count[key] = index + 1
-        return {"seed": _naming.seed, "stream": stream_for_name(names[key], index)}
+    if generator is None and _naming.names is not None:
+        name = _naming.name_of(tensor)
+        if name is not None:
+            index = _naming.count.get(name, 0)
+            _naming.count[name] = index + 1
+            return {"seed": _naming.seed, "stream": stream_for_name(name, index)}
+    if generator is None or isinstance(generator, torch.Generator):
+        return {"seed": draw_seed(generator)}
     if isinstance(generator, Generator):
         return {"generator": generator}
-    if generator is None or isinstance(generator, torch.Generator):
-        # one draw from torch's generator: torch.manual_seed(s) + the same calls = same weights
-        # (drawn on the generator's device, the CPU for the default one, whatever the default device)
-        device = generator.device if generator is not None else "cpu"
-        seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64, generator=generator, device=device))
-        return {"seed": seed}
     raise TypeError(f"generator must be a torch.Generator or a fastinit.Generator, got {type(generator).__name__}")

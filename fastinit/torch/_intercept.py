@@ -137,9 +137,9 @@ def _materialize(address: int) -> None:
 def materialize_all() -> None:
     """Write every pending fill of this thread (in the order they were recorded)."""
     pending = _state.pending
-    while pending:
-        address = next(iter(pending))
-        _materialize(address)
+    with torch._C.DisableTorchFunction():
+        while pending:
+            _materialize(next(iter(pending)))
 
 
 def _defer(tensor: torch.Tensor, bound: _Bound) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -106,18 +107,46 @@ _seeds = _SeedBuffer()
 _DEFAULT_GENERATOR = torch.default_generator
 
 
-def draw_seed(generator: torch.Generator | None = None) -> int:
-    """One seed in [0, 2**63) from torch's generator (the default CPU one for None): one
-    ``random_()`` of an int64 element, which advances the generator as one torch random
-    call does. So ``torch.manual_seed(s)`` followed by the same calls gives the same seeds."""
-    if generator is None or generator is _DEFAULT_GENERATOR:
-        _seeds.tensor.random_()
-        return int(_seeds.array[0])
-    if generator.device.type == "cpu":
-        _seeds.tensor.random_(generator=generator)
-        return int(_seeds.array[0])
-    # a generator of another device draws on its own device
-    return int(torch.empty(1, dtype=torch.int64, device=generator.device).random_(generator=generator).item())
+def _draw(generator: torch.Generator) -> int:
+    _seeds.tensor.random_(generator=generator)
+    return int(_seeds.array[0])
+
+
+class _Epoch:
+    """Seeds of one torch CPU generator: ``seed`` drawn from it, then streams 0, 1, 2, ...
+    while its ``initial_seed()`` is still ``marker`` (the generator was re-seeded with the
+    marker, a second draw, right after ``seed`` was drawn: any later ``manual_seed`` shows)."""
+
+    __slots__ = ("marker", "seed", "streams")
+
+    def __init__(self, marker: int, seed: int):
+        self.marker, self.seed, self.streams = marker, seed, itertools.count(1)
+
+
+_epochs: dict[torch.Generator, _Epoch] = {}
+_epoch_lock = threading.Lock()
+
+
+def draw_seed_stream(generator: torch.Generator | None = None) -> tuple[int, int]:
+    """(seed, stream) of one fill from torch's generator (the default CPU one for None).
+
+    The first fill after the generator was seeded draws a 63-bit seed from it (one int64
+    ``random_()``) and re-seeds it with a second draw (the marker); later fills take the
+    same seed and the next stream, for as long as ``generator.initial_seed()`` is the marker.
+    So ``torch.manual_seed(s)`` followed by the same calls gives the same weights, and a call
+    costs no torch random call. A generator of another device draws one seed per call."""
+    g = _DEFAULT_GENERATOR if generator is None else generator
+    if g.device.type != "cpu":
+        return int(torch.empty(1, dtype=torch.int64, device=g.device).random_(generator=g).item()), 0
+    epoch = _epochs.get(g)
+    if epoch is not None and g.initial_seed() == epoch.marker:
+        return epoch.seed, next(epoch.streams)
+    with _epoch_lock:
+        seed = _draw(g)
+        marker = _draw(g)
+        g.manual_seed(marker)
+        _epochs[g] = _Epoch(marker, seed)
+    return seed, 0
 
 
 def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
@@ -131,7 +160,8 @@ def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
             _naming.count[name] = index + 1
             return {"seed": _naming.seed, "stream": stream_for_name(name, index)}
     if generator is None or isinstance(generator, torch.Generator):
-        return {"seed": draw_seed(generator)}
+        seed, stream = draw_seed_stream(generator)
+        return {"seed": seed, "stream": stream}
     if isinstance(generator, Generator):
         return {"generator": generator}
     raise TypeError(f"generator must be a torch.Generator or a fastinit.Generator, got {type(generator).__name__}")

@@ -15,7 +15,7 @@ from .._fans import calculate_gain as _calculate_gain
 from .._fans import fans
 from .._generator import Generator, resolve
 from .._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
-from ._streams import _FixedStream, _naming, _stream_args
+from ._streams import _FixedStream, _naming, _stream_args, draw_seed_stream
 
 _CODES = {torch.float32: FLOAT32, torch.float64: FLOAT64, torch.bfloat16: BFLOAT16, torch.float16: FLOAT16}
 _TORCH_INIT = torch.nn.init
@@ -26,6 +26,7 @@ _ORIGINAL = {name: getattr(_TORCH_INIT, name) for name in (
     "sparse_",
 )}
 
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
 # distribution codes of the raw entry (fastinit._core.fill_address)
 UNIFORM, NORMAL, TRUNC_NORMAL, CONSTANT = 1, 2, 3, 4
 _ENTRY_CODES = {"fill_uniform": UNIFORM, "fill_normal": NORMAL, "fill_trunc_normal": TRUNC_NORMAL,
@@ -89,12 +90,12 @@ def plan(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple[int
     "trunc_normal" (mean, std, a, b), "constant" (value,), "variance" (scale, mode,
     distribution)) for a tensor of this shape and dtype code. ValueError/TypeError as
     fastinit's core raises them, before anything is written."""
-    key = (kind, shape if kind == "variance" else None, code, args, tuple(map(type, args)))
-    try:
-        return _PLANS[key]
-    except KeyError:
-        pass
-    found = _resolve_plan(kind, shape, code, args)
+    # -0.0 and 0.0, or 1 and 1.0, share an entry: their plans give the same values
+    key = (kind, shape if kind == "variance" else None, code, args)
+    found = _PLANS.get(key)
+    if found is not None:
+        return found
+    found = _resolve_plan(kind, tuple(shape), code, args)
     if kind != "constant":  # constants: -0.0 == 0.0 would share an entry
         if len(_PLANS) >= 4096:
             _PLANS.clear()
@@ -167,17 +168,40 @@ def _submit(tensor: torch.Tensor, bound: _Bound) -> torch.Tensor:
     return tensor
 
 
+class _NoIntercept:
+    depth = 0
+
+
+# fastinit.torch._intercept puts its per-thread state here (depth > 0: inside patch())
+_intercept_state: Any = _NoIntercept()
+
+
 def _random(tensor: torch.Tensor, kind: str, args: tuple, generator: Any, now: bool = False) -> torch.Tensor:
     """A fill of ``kind`` (see ``plan``): checks, then one seed/stream, then the fill (or,
     inside patch(), a pending fill; ``now`` writes at once, for a tensor read right after)."""
+    if (generator is None and type(tensor) in _PLAIN and _naming.names is None and not _intercept_state.depth
+            and tensor.is_cpu and tensor.is_contiguous()):
+        # the common case in one go: a contiguous CPU tensor, torch's default generator
+        code = _CODES.get(tensor.dtype)
+        if code is not None:
+            dist, params = plan(kind, tensor.shape, code, args)
+            seed, stream = draw_seed_stream()
+            _backend._active.fill_address(dist, tensor.data_ptr(), tensor.numel(), code, seed, stream, 0, *params)
+            return tensor
     code = _code_of(tensor)
     if code is None:
         return tensor
-    found = plan(kind, tuple(tensor.shape), code, args)
+    found = plan(kind, tensor.shape, code, args)
     bound = _bind(found, _stream_args(tensor, generator))
-    if now:
-        return _fill(tensor, bound)
-    return _submit(tensor, bound)
+    if not now and _defer(tensor, bound):
+        return tensor
+    if type(tensor) in _PLAIN and tensor.is_cpu and tensor.is_contiguous():  # _fill's direct case, inline
+        _backend._active.fill_address(bound.dist, tensor.data_ptr(), tensor.numel(), code, bound.seed, bound.stream,
+                                      0, *bound.params)
+        if _naming.names is not None:
+            _naming.mark(tensor)
+        return tensor
+    return _fill(tensor, bound)
 
 
 def _check_torch_mode(mode: str) -> str:
@@ -261,7 +285,6 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = No
 
     >>> w = xavier_uniform_(torch.empty(3, 5), gain=calculate_gain("relu"))
     """
-    _fans_of(tensor)
     return _random(tensor, "variance", (_api._squared("gain", gain), "fan_avg", "uniform"), generator)
 
 
@@ -271,7 +294,6 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = Non
 
     >>> w = xavier_normal_(torch.empty(3, 5))
     """
-    _fans_of(tensor)
     return _random(tensor, "variance", (_api._squared("gain", gain), "fan_avg", "normal"), generator)
 
 
@@ -280,8 +302,7 @@ def _kaiming(distribution: str, tensor: torch.Tensor, a: float, mode: str, nonli
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
-    mode = _check_torch_mode(mode)
-    _fans_of(tensor)
+    mode = _check_torch_mode(mode)  # fans (and their errors) come with the plan, remembered per shape
     return _random(tensor, "variance", (_api._gain_squared(nonlinearity, a), mode, distribution), generator)
 
 

@@ -147,21 +147,37 @@ def _defer(tensor: torch.Tensor, bound: _Bound) -> bool:
     and the tensor is a whole plain CPU tensor; else write any pending fill of its storage
     (the caller then fills now) and return False."""
     state = _state
-    if not state.depth or type(tensor) not in _PLAIN or not tensor.is_cpu:
+    if not state.depth or type(tensor) not in _PLAIN:
         return False
-    with torch._C.DisableTorchFunction():
-        address = _storage_address(tensor)
-        if address is None:
-            return False
-        if tensor.numel() == 0:
-            return True
-        if not _is_whole(tensor):
-            if address in state.pending:
-                _materialize(address)
-            return False
-        state.pending.pop(address, None)  # overwritten whole: the earlier fill is never written
-        state.pending[address] = _Pending(tensor.detach(), bound)
-    _naming.mark(tensor)
+    if _mode_enabled():  # called from user code inside the block (not from the mode's handler)
+        with torch._C.DisableTorchFunction():
+            return _record(state, tensor, bound)
+    return _record(state, tensor, bound)
+
+
+_mode_enabled = torch._C._is_torch_function_mode_enabled
+
+
+def _record(state: _State, tensor: torch.Tensor, bound: _Bound) -> bool:
+    if not tensor.is_cpu:
+        return False
+    try:
+        storage = tensor.untyped_storage()
+    except (RuntimeError, NotImplementedError, TypeError):
+        return False
+    address = storage.data_ptr()
+    n = tensor.numel()
+    if n == 0:
+        return True
+    if not (tensor.storage_offset() == 0 and n * tensor.element_size() == storage.nbytes()
+            and tensor.is_contiguous()):
+        if address in state.pending:
+            _materialize(address)
+        return False
+    state.pending.pop(address, None)  # overwritten whole: the earlier fill is never written
+    state.pending[address] = _Pending(tensor.detach(), bound)
+    if _naming.names is not None:
+        _naming.mark(tensor)
     return True
 
 
@@ -565,3 +581,4 @@ def leave() -> None:
 
 
 F._defer = _defer
+F._intercept_state = _state

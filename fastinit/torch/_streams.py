@@ -135,12 +135,21 @@ def draw_seed_stream(generator: torch.Generator | None = None) -> tuple[int, int
     same seed and the next stream, for as long as ``generator.initial_seed()`` is the marker.
     So ``torch.manual_seed(s)`` followed by the same calls gives the same weights, and a call
     costs no torch random call. A generator of another device draws one seed per call."""
-    g = _DEFAULT_GENERATOR if generator is None else generator
+    if generator is None or generator is _DEFAULT_GENERATOR:
+        epoch = _epochs.get(_DEFAULT_GENERATOR)
+        if epoch is not None and _DEFAULT_GENERATOR.initial_seed() == epoch.marker:
+            return epoch.seed, next(epoch.streams)
+        return _new_epoch(_DEFAULT_GENERATOR)
+    g = generator
     if g.device.type != "cpu":
         return int(torch.empty(1, dtype=torch.int64, device=g.device).random_(generator=g).item()), 0
     epoch = _epochs.get(g)
     if epoch is not None and g.initial_seed() == epoch.marker:
         return epoch.seed, next(epoch.streams)
+    return _new_epoch(g)
+
+
+def _new_epoch(g: torch.Generator) -> tuple[int, int]:
     with _epoch_lock:
         seed = _draw(g)
         marker = _draw(g)

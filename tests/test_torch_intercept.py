@@ -21,6 +21,7 @@ stats = pytest.importorskip("scipy.stats", reason="scipy is needed for the distr
 
 import fastinit as fi  # noqa: E402
 import fastinit.torch as I  # noqa: E402
+from fastinit import _backend  # noqa: E402
 from fastinit.torch import _functions, _intercept, _streams  # noqa: E402
 
 from conftest import HERE, ROOT  # noqa: E402
@@ -199,24 +200,28 @@ def test_fills_are_pending_until_read_then_written_once():
     assert total == float(torch.from_numpy(expect).sum())
 
 
-def test_a_later_full_overwrite_replaces_the_pending_fill():
-    seed = _seed_after(11)
+def _count_writes(monkeypatch):
+    """Record (distribution code, address) of every write of the fastinit core's raw entry."""
     writes = []
-    original = _functions._Bound.at
+    original = _backend._active.fill_address
 
-    def counting(self, *args):
-        writes.append(self.dist)
-        return original(self, *args)
+    def counting(dist, address, *args):
+        writes.append((dist, address))
+        return original(dist, address, *args)
 
-    _functions._Bound.at = counting
-    try:
-        with I.patch():
-            layer = torch.nn.Linear(30, 20)           # kaiming_uniform_ + uniform_ (pending)
-            torch.nn.init.normal_(layer.weight, std=0.02)  # HF's _init_weights: replaces it
-            torch.nn.init.zeros_(layer.bias)
-    finally:
-        _functions._Bound.at = original
-    assert writes == [_functions.NORMAL]  # one random write; the zeros are torch's fill_
+    monkeypatch.setattr(_backend._active, "fill_address", counting)
+    return writes
+
+
+def test_a_later_full_overwrite_replaces_the_pending_fill(monkeypatch):
+    seed = _seed_after(11)
+    writes = _count_writes(monkeypatch)
+    with I.patch():
+        layer = torch.nn.Linear(30, 20)           # kaiming_uniform_ + uniform_ (pending)
+        torch.nn.init.normal_(layer.weight, std=0.02)  # HF's _init_weights: replaces it
+        torch.nn.init.zeros_(layer.bias)
+    monkeypatch.undo()
+    assert writes == [(_functions.NORMAL, layer.weight.data_ptr())]  # one random write; the zeros are torch's fill_
     assert torch.count_nonzero(layer.bias) == 0
     # one seed after torch.manual_seed, then streams: kaiming's 0, the bias's 1, normal's 2
     assert np.array_equal(layer.weight.detach().numpy(), fi.normal((20, 30), 0.0, 0.02, seed=seed, stream=2))
@@ -370,26 +375,18 @@ def test_timm_vit_takes_every_random_element_from_fastinit():
                 assert stats.ks_2samp(a, b).pvalue > KS_P_MIN, pname
 
 
-def test_transformers_writes_each_weight_once_from_fastinit():
+def test_transformers_writes_each_weight_once_from_fastinit(monkeypatch):
     transformers = pytest.importorskip("transformers", reason="transformers is not installed in this environment")
     cfg = transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                                    num_key_value_heads=2, vocab_size=300)
-    writes = []
-    original = _functions._Bound.at
-
-    def counting(self, address, count, code, offset=0):
-        writes.append(address)
-        return original(self, address, count, code, offset)
-
+    writes = _count_writes(monkeypatch)
     spy = RngSpy()
-    _functions._Bound.at = counting
-    try:
-        with spy, I.patch():
-            model = transformers.LlamaForCausalLM(cfg)
-    finally:
-        _functions._Bound.at = original
+    with spy, I.patch():
+        model = transformers.LlamaForCausalLM(cfg)
+    monkeypatch.undo()
     assert spy.seen == []
-    assert len(writes) == len(set(writes))  # no memory written twice
+    addresses = [address for _, address in writes]
+    assert len(addresses) == len(set(addresses))  # no memory written twice
     matrices = [p for p in model.parameters() if p.dim() == 2]
     assert len(writes) == len(matrices)
     for p in matrices:

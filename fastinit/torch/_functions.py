@@ -111,21 +111,31 @@ def _raw(tensor: torch.Tensor) -> Any:
     return tensor.numpy()
 
 
-def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
-    """Run ``fill`` on the tensor's memory (or on a contiguous CPU copy, written back).
-
-    The one place where a tensor becomes a raw target. ``fill`` is a ``_Bound`` (a checked
-    fill, written straight to the tensor's memory when it is a contiguous CPU tensor) or any
-    callable taking what ``_raw`` gives."""
+def _code_of(tensor: torch.Tensor) -> int | None:
+    """The dtype code of a tensor to fill; None for a meta tensor (a no-op, as in torch)."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.is_meta:
-        return tensor
+        return None
     code = _CODES.get(tensor.dtype)
     if code is None:
         raise TypeError(
             f"fastinit.torch fills float32, float64, bfloat16 and float16 tensors, got {tensor.dtype}"
         )
+    return code
+
+
+def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
+    """Run ``fill`` on the tensor's memory (or on a contiguous CPU copy, written back).
+
+    The one place where a tensor becomes a raw target, but for two inlined copies of its
+    direct case (a plain ``torch.Tensor``/``nn.Parameter``, contiguous, on the CPU: written by
+    address) in ``_random`` and in a pending fill's write, for the per-call cost. Anything
+    else (subclasses such as DTensor, other devices, non-contiguous views) comes here. ``fill``
+    is a ``_Bound`` (a checked fill) or any callable taking what ``_raw`` gives."""
+    code = _code_of(tensor)
+    if code is None:
+        return tensor
     direct = tensor.is_cpu and tensor.is_contiguous()
     if direct and type(fill) is _Bound:
         fill.at(tensor.data_ptr(), tensor.numel(), code)
@@ -140,20 +150,6 @@ def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
     if _naming.names is not None:
         _naming.mark(tensor)
     return tensor
-
-
-def _code_of(tensor: torch.Tensor) -> int | None:
-    """The dtype code of a tensor to fill; None for a meta tensor (a no-op, as in torch)."""
-    if not isinstance(tensor, torch.Tensor):
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.is_meta:
-        return None
-    code = _CODES.get(tensor.dtype)
-    if code is None:
-        raise TypeError(
-            f"fastinit.torch fills float32, float64, bfloat16 and float16 tensors, got {tensor.dtype}"
-        )
-    return code
 
 
 # set by fastinit.torch._intercept: records the fill as pending when this thread is inside

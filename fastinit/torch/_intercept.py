@@ -47,7 +47,7 @@ from torch.overrides import TorchFunctionMode
 
 from .. import _backend
 from . import _functions as F
-from ._functions import CONSTANT, NORMAL, TRUNC_NORMAL, UNIFORM, _Bound, _bind, _CODES, _fill, plan
+from ._functions import _CODES, CONSTANT, NORMAL, TRUNC_NORMAL, UNIFORM, _Bound, _bind, plan
 from ._streams import _naming, _stream_args
 
 _FALL = object()  # a handler's answer: let torch run the call
@@ -76,7 +76,9 @@ class _Pending:
             with torch.no_grad():
                 self.alias.fill_(self.params[0])  # torch's own rounding of the value
             return
-        _fill(self.alias, _Bound(self.dist, self.params, self.seed, self.stream))
+        alias = self.alias  # a whole contiguous CPU tensor (only those are recorded)
+        _backend._active.fill_address(self.dist, alias.data_ptr(), alias.numel(), _CODES[alias.dtype], self.seed,
+                                      self.stream, 0, *self.params)
 
     def _erfinv_to_trunc(self, std: float) -> None:
         lo, hi = self.params

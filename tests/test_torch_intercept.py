@@ -335,6 +335,29 @@ def test_timm_trunc_normal_is_one_fastinit_fill_bit_for_bit(dtype):
     assert torch.equal(w, expect)
 
 
+def test_ops_that_are_not_one_fill_write_the_pending_fill_then_run_in_torch():
+    seed = _seed_after(14)
+    with I.patch():
+        a = torch.empty(1000).normal_().clamp_(-0.5, 0.5)      # the clamp cuts the normal
+        b = torch.empty(1000).uniform_().mul_(torch.full((1000,), 3.0))  # a tensor factor
+        c = torch.empty(1000).uniform_(-2.0, 2.0).erfinv_()     # erfinv outside [-1, 1]
+    z = torch.from_numpy(fi.normal(1000, seed=seed, stream=0))
+    assert torch.equal(a, z.clamp(-0.5, 0.5))
+    assert torch.equal(b, torch.from_numpy(fi.uniform(1000, seed=seed, stream=1)) * 3.0)
+    expect = torch.from_numpy(fi.uniform(1000, -2.0, 2.0, seed=seed, stream=2)).erfinv()  # NaN outside [-1, 1]
+    torch.testing.assert_close(c, expect, rtol=0, atol=0, equal_nan=True)
+    assert torch.isnan(c).any()
+
+
+def test_affine_ops_on_a_pending_normal_are_one_fill():
+    seed = _seed_after(15)
+    spy = RngSpy()
+    with spy, I.patch():
+        w = torch.empty(500).normal_().mul_(0.5).add_(2.0)
+    assert spy.seen == []
+    assert torch.equal(w, torch.from_numpy(fi.normal(500, 2.0, 0.5, seed=seed)))
+
+
 @pytest.mark.parametrize("call", [
     lambda wi, t: wi.trunc_normal_(t, mean=0.1, std=0.5, a=-0.6, b=1.2),
     lambda wi, t: wi.trunc_normal_tf_(t, mean=0.1, std=0.5),

@@ -20,6 +20,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed (CI installs
 stats = pytest.importorskip("scipy.stats", reason="scipy is needed for the distribution tests")
 
 import fastinit as fi  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 import fastinit.torch as I  # noqa: E402
 from fastinit import _backend  # noqa: E402
 from fastinit.torch import _functions, _intercept, _streams  # noqa: E402
@@ -41,22 +42,31 @@ def _seed_after(torch_seed):
     return seed
 
 
-class RngSpy(torch.overrides.TorchFunctionMode):
-    """Entered below patch(): sees every call that fastinit's mode passes on to torch, and
-    records those that draw from torch's RNG (fastinit's own seed draws excepted)."""
+class RngSpy(TorchDispatchMode):
+    """Records every aten op that draws from torch's RNG (or is part of torch's erfinv
+    idiom), at every depth of the call, fastinit's own seed draws excepted."""
 
-    RNG = {torch.Tensor.uniform_, torch.Tensor.normal_, torch.Tensor.random_, torch.Tensor.bernoulli_,
-           torch.Tensor.exponential_, torch.Tensor.erfinv_, torch.randn, torch.rand, torch.randint,
-           torch.randperm, torch.normal, torch.randn_like, torch.rand_like}
+    RNG = {"normal_", "uniform_", "random_", "bernoulli_", "exponential_", "cauchy_", "log_normal_", "geometric_",
+           "erfinv_", "normal", "randn", "rand", "randint", "randperm", "bernoulli", "multinomial"}
 
     def __init__(self):
         super().__init__()
         self.seen = []
 
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in self.RNG and not (args and args[0] is _streams._seeds.tensor):
-            self.seen.append(getattr(func, "__name__", str(func)))
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name in self.RNG and not (args and isinstance(args[0], torch.Tensor)
+                                     and args[0].data_ptr() == _streams._seeds.tensor.data_ptr()):
+            self.seen.append(name)
         return func(*args, **(kwargs or {}))
+
+
+def test_the_spy_sees_torchs_random_calls():
+    spy = RngSpy()
+    with spy:
+        torch.nn.init.trunc_normal_(torch.empty(10))
+        torch.randn(3)
+    assert "normal_" in spy.seen and len(spy.seen) >= 2
 
 
 # ---- routes ------------------------------------------------------------------------------
@@ -416,6 +426,22 @@ def test_transformers_writes_each_weight_once_from_fastinit(monkeypatch):
         assert abs(float(p.detach().std()) - 0.02) < 0.002
     logits = model(torch.randint(0, 300, (2, 9))).logits
     assert torch.isfinite(logits).all()
+
+
+def test_transformers_guarded_names_keep_their_skip_flag_and_route_to_fastinit():
+    init = pytest.importorskip("transformers.initialization", reason="transformers is not installed")
+    done = torch.nn.Parameter(torch.zeros(10))
+    done._is_hf_initialized = True  # e.g. loaded from a checkpoint: the wrapper skips it
+    fresh = torch.nn.Parameter(torch.zeros(10))
+    seed = _seed_after(16)
+    spy = RngSpy()
+    with spy, I.patch(), init.guard_torch_init_functions():
+        assert torch.nn.init.normal_ is init.normal_  # transformers swapped the name
+        torch.nn.init.normal_(done)
+        torch.nn.init.normal_(fresh, 0.0, 0.02)
+    assert spy.seen == []
+    assert torch.count_nonzero(done) == 0
+    assert np.array_equal(fresh.detach().numpy(), fi.normal(10, 0.0, 0.02, seed=seed))
 
 
 # ---- nothing outlives the block ---------------------------------------------------------------

@@ -488,12 +488,32 @@ def _basic_index(index: Any) -> bool:
     return type(index) in _BASIC_INDEX
 
 
+_FUNCTION = types.FunctionType
+_DISPATCHING = ("uniform_", "normal_", "constant_", "kaiming_uniform_")
+_INIT_NAMESPACE = torch.nn.init.__dict__
+
+
+def _rebound_init_function(func: Any) -> Any:
+    """The handler of torch's own ``torch.nn.init.<name>`` when that name is rebound.
+
+    torch's functions dispatch with the function their module's global name holds at that
+    moment: while transformers' ``guard_torch_init_functions`` has swapped ``normal_`` for its
+    wrapper, torch's own ``normal_`` (that the wrapper called, after its checks) arrives here
+    as the wrapper. Only torch's function bodies dispatch that way, so it is served as torch's."""
+    name = func.__name__
+    if name in _DISPATCHING and _INIT_NAMESPACE.get(name) is func and func is not F._ORIGINAL[name]:
+        return _HANDLERS[F._ORIGINAL[name]]
+    return None
+
+
 class _Mode(TorchFunctionMode):
     """fastinit's function mode (one per thread inside patch())."""
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         handler = _HANDLERS.get(func)
+        if handler is None and type(func) is _FUNCTION:
+            handler = _rebound_init_function(func)
         if handler is not None:
             out = handler(args, kwargs)
             if out is not _FALL:

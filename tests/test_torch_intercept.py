@@ -69,6 +69,25 @@ def test_the_spy_sees_torchs_random_calls():
     assert "normal_" in spy.seen and len(spy.seen) >= 2
 
 
+@pytest.mark.parametrize("dist,params", [(1, (-1.0, 2.0)), (2, (0.5, 3.0)), (3, (0.0, 1.0, -0.5, 1.5)), (4, (0.25,))])
+@pytest.mark.parametrize("code", [0, 1, 2, 3])
+def test_the_raw_address_entry_is_bit_identical_in_both_backends(dist, params, code):
+    """fastinit._core.fill_address and fastinit._numpy.fill_address (the torch adapter's raw entry)."""
+    available = _backend.available()
+    kind = {0: np.float32, 1: np.float64, 2: np.uint16, 3: np.uint16}[code]
+    out = {}
+    for name, module in available.items():
+        arr = np.zeros(1001, kind)
+        module.fill_address(dist, arr.ctypes.data, arr.size - 1, code, 7, 3, 11, *params)
+        assert arr[-1] == 0  # nothing past count
+        out[name] = arr
+    if len(out) < 2:
+        pytest.skip("only the NumPy backend is built here")
+    assert np.array_equal(out["c"], out["numpy"])
+    with pytest.raises(ValueError):
+        available["numpy"].fill_address(9, out["numpy"].ctypes.data, 1, code, 0, 0, 0)
+
+
 # ---- routes ------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ import contextlib
 import hashlib
 import itertools
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -123,7 +124,8 @@ class _Epoch:
         self.marker, self.seed, self.streams = marker, seed, itertools.count(1)
 
 
-_epochs: dict[torch.Generator, _Epoch] = {}
+_epochs: weakref.WeakKeyDictionary[torch.Generator, _Epoch] = weakref.WeakKeyDictionary()
+_default_epoch: list[_Epoch | None] = [None]  # torch.default_generator's, without a dict lookup
 _epoch_lock = threading.Lock()
 
 
@@ -136,7 +138,7 @@ def draw_seed_stream(generator: torch.Generator | None = None) -> tuple[int, int
     So ``torch.manual_seed(s)`` followed by the same calls gives the same weights, and a call
     costs no torch random call. A generator of another device draws one seed per call."""
     if generator is None or generator is _DEFAULT_GENERATOR:
-        epoch = _epochs.get(_DEFAULT_GENERATOR)
+        epoch = _default_epoch[0]
         if epoch is not None and _DEFAULT_GENERATOR.initial_seed() == epoch.marker:
             return epoch.seed, next(epoch.streams)
         return _new_epoch(_DEFAULT_GENERATOR)
@@ -154,7 +156,11 @@ def _new_epoch(g: torch.Generator) -> tuple[int, int]:
         seed = _draw(g)
         marker = _draw(g)
         g.manual_seed(marker)
-        _epochs[g] = _Epoch(marker, seed)
+        epoch = _Epoch(marker, seed)
+        if g is _DEFAULT_GENERATOR:
+            _default_epoch[0] = epoch
+        else:
+            _epochs[g] = epoch
     return seed, 0
 
 

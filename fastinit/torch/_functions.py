@@ -13,7 +13,7 @@ import torch
 from .. import _api, _backend
 from .._fans import calculate_gain as _calculate_gain
 from .._fans import fans
-from .._generator import Generator, resolve
+from .._generator import resolve
 from .._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
 from ._streams import _FixedStream, _naming, _stream_args, draw_seed_stream
 

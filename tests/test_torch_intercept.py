@@ -485,7 +485,7 @@ def _llama_sum(transformers):
     model = transformers.LlamaForCausalLM(cfg)
     return sum(float(p.detach().double().sum()) for p in model.parameters())
 """
-_llama_namespace: dict = {}
+_llama_namespace: dict = {"torch": torch}
 exec(LLAMA_SUM, _llama_namespace)  # noqa: S102 - the same function runs in the subprocess
 _llama_sum = _llama_namespace["_llama_sum"]
 

@@ -131,10 +131,15 @@ def test_torch_manual_seed_makes_calls_reproducible():
     assert torch.equal(I.uniform_(torch.empty(50), generator=g1), I.uniform_(torch.empty(50), generator=g2))
 
 
+def _torch_seed():
+    """The seed fastinit.torch draws from torch's default generator for one call."""
+    return int(torch.empty(1, dtype=torch.int64).random_())
+
+
 def test_each_call_draws_one_seed_from_torchs_generator():
-    torch.manual_seed(11)
-    seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))
-    torch.manual_seed(11)
+    torch.manual_seed(3)  # a seed where random_() and randint(0, 2**63 - 1) differ
+    seed = _torch_seed()
+    torch.manual_seed(3)
     w = I.kaiming_uniform_(torch.empty(32, 16), a=math.sqrt(5))
     assert np.array_equal(w.numpy(), fi.kaiming_uniform((32, 16), a=math.sqrt(5), seed=seed))
 
@@ -183,31 +188,45 @@ def test_sparse_zeroes_a_fixed_count_per_column():
 # ---- patch ----------------------------------------------------------------------------
 
 
+# patch() no longer rebinds torch.nn.init's names (a TorchFunctionMode intercepts the calls,
+# tests/test_torch_intercept.py): these tests check routing by the values written.
+
+def _routed(fill):
+    """Whether ``fill(tensor)`` wrote fastinit's values (the seed drawn from torch's generator)."""
+    torch.manual_seed(21)
+    seed = _torch_seed()
+    torch.manual_seed(21)
+    t = fill(torch.empty(40, 30))
+    return np.array_equal(t.numpy(), fi.normal((40, 30), 0.0, 0.5, seed=seed))
+
+
 def test_patch_routes_and_restores_even_after_an_exception():
-    original = torch.nn.init.kaiming_uniform_
+    original = torch.nn.init.normal_
     with pytest.raises(RuntimeError):
         with I.patch():
-            assert torch.nn.init.kaiming_uniform_ is I.kaiming_uniform_
+            assert _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
             with I.patch():  # nesting
-                assert torch.nn.init.kaiming_uniform_ is I.kaiming_uniform_
-            assert torch.nn.init.kaiming_uniform_ is I.kaiming_uniform_
+                assert _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
+            assert _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
             raise RuntimeError("boom")
-    assert torch.nn.init.kaiming_uniform_ is original
+    assert not _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
+    assert torch.nn.init.normal_ is original
     assert torch.nn.modules.activation.xavier_uniform_ is I._ORIGINAL["xavier_uniform_"]
 
 
 def test_install_and_uninstall():
     I.install()
     try:
-        assert torch.nn.init.normal_ is I.normal_
+        assert _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
     finally:
         I.uninstall()
+    assert not _routed(lambda t: torch.nn.init.normal_(t, 0.0, 0.5))
     assert torch.nn.init.normal_ is I._ORIGINAL["normal_"]
 
 
 def test_patched_linear_uses_fastinit():
     torch.manual_seed(3)
-    seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64))
+    seed = _torch_seed()
     torch.manual_seed(3)
     with I.patch():
         layer = torch.nn.Linear(64, 32)

@@ -10,8 +10,9 @@ defaults and return value, and draws from the same distribution with the same va
 values are not torch's bits: fastinit has its own generator (Philox4x32-10, see
 docs/stream-contract.md). Differences from torch, all documented in docs/torch.md:
 
-- ``generator`` may be a ``torch.Generator`` (or None for torch's default generator): one
-  64-bit seed is drawn from it per call, so ``torch.manual_seed(s)`` followed by the same
+- ``generator`` may be a ``torch.Generator`` (or None for torch's default generator): the
+  first fill after it was seeded draws a seed from it (and re-seeds it with a marker), later
+  fills take the next stream of that seed, so ``torch.manual_seed(s)`` followed by the same
   calls gives the same weights. A ``fastinit.Generator`` is used directly (next stream).
 - Supported dtypes: float32, float64, bfloat16, float16. Non-contiguous tensors are filled in
   logical (row-major) order through a contiguous copy. Meta tensors are a no-op, as in

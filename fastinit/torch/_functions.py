@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .. import _api
+from .. import _api, _call, _contract, _params
 from .._fans import calculate_gain as _calculate_gain
 from .._fans import fans
+from .._generator import resolve
 from .._params import BFLOAT16, FLOAT16, FLOAT32, FLOAT64
 from . import _dtensor  # dist (issue 13)
-from ._streams import _FixedStream, _naming, _stream_args
+from ._streams import _FixedStream, _naming, _stream_args, draw_seed_stream
 
 _CODES = {torch.float32: FLOAT32, torch.float64: FLOAT64, torch.bfloat16: BFLOAT16, torch.float16: FLOAT16}
 _TORCH_INIT = torch.nn.init
@@ -26,6 +27,85 @@ _ORIGINAL = {name: getattr(_TORCH_INIT, name) for name in (
     "sparse_",
 )}
 
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+# distribution codes of the core's raw entry (fastinit._call.fill_raw)
+UNIFORM, NORMAL, TRUNC_NORMAL, CONSTANT = _contract.UNIFORM, _contract.NORMAL, _contract.TRUNC_NORMAL, _contract.CONSTANT
+
+def fill_at(dist: int, address: int, count: int, code: int, seed: int, stream: int, offset: int,
+            params: tuple[float, ...]) -> None:
+    """One checked fill of raw memory through the core's raw entry (fastinit._call.fill_raw)."""
+    _call.fill_raw(address, count, code, seed, stream, offset, (dist, code, *params, *_NO_PARAMS[len(params):]))
+
+
+_NO_PARAMS = (0.0, 0.0, 0.0, 0.0)
+
+
+class _Bound:
+    """One checked fill: distribution code, parameters, seed and stream. Called with a raw
+    target (what ``_raw`` gives) it fills it; ``at`` fills memory given by address."""
+
+    __slots__ = ("dist", "params", "seed", "stream")
+
+    def __init__(self, dist: int, params: tuple[float, ...], seed: int, stream: int):
+        self.dist, self.params, self.seed, self.stream = dist, params, seed, stream
+
+    def at(self, address: int, count: int, code: int, offset: int = 0) -> None:
+        fill_at(self.dist, address, count, code, self.seed, self.stream, offset, self.params)
+
+    def __call__(self, raw: Any) -> None:
+        arr, code = (raw.arr, raw.code) if isinstance(raw, _api.RawBuffer) else (raw, _api._dtype_code(raw.dtype))
+        self.at(arr.ctypes.data, arr.size, code)
+
+
+def _bind(plan: tuple[int, tuple[float, ...]], stream_args: dict[str, Any]) -> _Bound:
+    """The plan with explicit (seed, stream): a fastinit.Generator hands out its next stream."""
+    seed = stream_args.get("seed")
+    if seed is not None:
+        return _Bound(plan[0], plan[1], seed, stream_args.get("stream", 0))
+    seed, stream = resolve(None, None, stream_args["generator"])
+    return _Bound(plan[0], plan[1], seed, stream)
+
+
+# ---------------------------------------------------------------------------------- plans
+# A plan is (distribution code, parameters), checked and resolved by fastinit._call's
+# resolvers (nothing is re-checked here). Model construction repeats a few (kind, shape, dtype,
+# arguments) many times, so plans are remembered (the calls branch's prepared calls may take
+# this over).
+
+_PLANS: dict[tuple, tuple[int, tuple[float, ...]]] = {}
+
+
+def _resolve_plan(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple[int, tuple[float, ...]]:
+    if kind == "uniform":
+        r = _call.resolve_uniform(code, *args)
+    elif kind == "normal":
+        r = _call.resolve_normal(code, *args)
+    elif kind == "trunc_normal":
+        r = _call.resolve_trunc_normal(code, *args)
+    elif kind == "constant":
+        r = _call.resolve_constant(code, args[0])
+    else:  # "variance": (scale, mode, distribution), fans from the shape in torch's layout
+        r = _call.resolve_variance_scaling(tuple(shape), code, *args)
+    return r[0], r[2:2 + _contract.PARAM_COUNT[r[0]]]
+
+
+def plan(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple[int, tuple[float, ...]]:
+    """The checked fill of ``kind`` ("uniform" (low, high), "normal" (mean, std),
+    "trunc_normal" (mean, std, a, b), "constant" (value,), "variance" (scale, mode,
+    distribution)) for a tensor of this shape and dtype code. ValueError/TypeError as
+    fastinit's core raises them, before anything is written."""
+    # -0.0 and 0.0, or 1 and 1.0, share an entry: their plans give the same values
+    key = (kind, shape if kind == "variance" else None, code, args)
+    found = _PLANS.get(key)
+    if found is not None:
+        return found
+    found = _resolve_plan(kind, tuple(shape), code, args)
+    if kind != "constant":  # constants: -0.0 == 0.0 would share an entry
+        if len(_PLANS) >= 4096:
+            _PLANS.clear()
+        _PLANS[key] = found
+    return found
+
 
 def _raw(tensor: torch.Tensor) -> Any:
     """A writable view of a contiguous CPU tensor for the fastinit core."""
@@ -35,33 +115,100 @@ def _raw(tensor: torch.Tensor) -> Any:
     return tensor.numpy()
 
 
-def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
-    """Run ``fill`` on the tensor's memory (or on a contiguous CPU copy, written back)."""
+def _code_of(tensor: torch.Tensor) -> int | None:
+    """The dtype code of a tensor to fill; None for a meta tensor (a no-op, as in torch)."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}")
-    if tensor.device.type == "meta":
-        return tensor
-    if tensor.dtype not in _CODES:
+    if tensor.is_meta:
+        return None
+    code = _CODES.get(tensor.dtype)
+    if code is None:
         raise TypeError(
             f"fastinit.torch fills float32, float64, bfloat16 and float16 tensors, got {tensor.dtype}"
         )
-    with torch.no_grad():
+    return code
+
+
+def _fill(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> torch.Tensor:
+    """Run ``fill`` on the tensor's memory (or on a contiguous CPU copy, written back).
+
+    The one place where a tensor becomes a raw target, but for two inlined copies of its
+    direct case (a plain ``torch.Tensor``/``nn.Parameter``, contiguous, on the CPU: written by
+    address) in ``_random`` and in a pending fill's write, for the per-call cost. Anything
+    else (subclasses such as DTensor, other devices, non-contiguous views) comes here. ``fill``
+    is a ``_Bound`` (a checked fill) or any callable taking what ``_raw`` gives."""
+    code = _code_of(tensor)
+    if code is None:
+        return tensor
+    if _dtensor.needs_routing(tensor):
         # dist (issue 13): a DTensor fills its local shard with the values of the whole, a
         # device tensor is filled on its device (fastinit.torch._dtensor)
-        if _dtensor.needs_routing(tensor):
+        with torch.no_grad():
             _dtensor.fill_(tensor, fill)
-            if _naming.names is not None:
-                _naming.touched.add(id(tensor))
-            return tensor
-        direct = tensor.device.type == "cpu" and tensor.is_contiguous()
-        # device="cpu" explicitly: under torch.set_default_device("cuda") a bare torch.empty
-        # would land on the GPU, where the fastinit core cannot write
-        target = tensor.detach() if direct else torch.empty(tuple(tensor.shape), dtype=tensor.dtype, device="cpu")
-        fill(_raw(target))
-        if not direct:
-            tensor.copy_(target)
-    _naming.mark(tensor)
+        if _naming.names is not None:
+            _naming.mark(tensor)
+        return tensor
+    direct = tensor.is_cpu and tensor.is_contiguous()
+    if direct and type(fill) is _Bound:
+        fill.at(tensor.data_ptr(), tensor.numel(), code)
+    else:
+        with torch.no_grad():
+            # device="cpu" explicitly: under torch.set_default_device("cuda") a bare torch.empty
+            # would land on the GPU, where the fastinit core cannot write
+            target = tensor.detach() if direct else torch.empty(tuple(tensor.shape), dtype=tensor.dtype, device="cpu")
+            fill(_raw(target))
+            if not direct:
+                tensor.copy_(target)
+    if _naming.names is not None:
+        _naming.mark(tensor)
     return tensor
+
+
+# set by fastinit.torch._intercept: records the fill as pending when this thread is inside
+# patch() and the tensor is a whole CPU tensor (returns True), else returns False
+_defer: Callable[[torch.Tensor, _Bound], bool] = lambda tensor, bound: False
+
+
+def _submit(tensor: torch.Tensor, bound: _Bound) -> torch.Tensor:
+    """Fill now, or (inside patch()) record the fill as pending."""
+    if not _defer(tensor, bound):
+        _fill(tensor, bound)
+    return tensor
+
+
+class _NoIntercept:
+    depth = 0
+
+
+# fastinit.torch._intercept puts its per-thread state here (depth > 0: inside patch())
+_intercept_state: Any = _NoIntercept()
+
+
+def _random(tensor: torch.Tensor, kind: str, args: tuple, generator: Any, now: bool = False) -> torch.Tensor:
+    """A fill of ``kind`` (see ``plan``): checks, then one seed/stream, then the fill (or,
+    inside patch(), a pending fill; ``now`` writes at once, for a tensor read right after)."""
+    if (generator is None and type(tensor) in _PLAIN and _naming.names is None and not _intercept_state.depth
+            and tensor.is_cpu and tensor.is_contiguous()):
+        # the common case in one go: a contiguous CPU tensor, torch's default generator
+        code = _CODES.get(tensor.dtype)
+        if code is not None:
+            dist, params = plan(kind, tensor.shape, code, args)
+            seed, stream = draw_seed_stream()
+            fill_at(dist, tensor.data_ptr(), tensor.numel(), code, seed, stream, 0, params)
+            return tensor
+    code = _code_of(tensor)
+    if code is None:
+        return tensor
+    found = plan(kind, tensor.shape, code, args)
+    bound = _bind(found, _stream_args(tensor, generator))
+    if not now and _defer(tensor, bound):
+        return tensor
+    if type(tensor) in _PLAIN and tensor.is_cpu and tensor.is_contiguous():  # _fill's direct case, inline
+        bound.at(tensor.data_ptr(), tensor.numel(), code)
+        if _naming.names is not None:
+            _naming.mark(tensor)
+        return tensor
+    return _fill(tensor, bound)
 
 
 def _check_torch_mode(mode: str) -> str:
@@ -86,7 +233,7 @@ def uniform_(tensor: torch.Tensor, a: float = 0.0, b: float = 1.0, generator: An
 
     >>> w = uniform_(torch.empty(3, 5), -1.0, 1.0)
     """
-    return _fill(tensor, lambda buf: _api.uniform_(buf, a, b, **_stream_args(tensor, generator)))
+    return _random(tensor, "uniform", (a, b), generator)
 
 
 def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> torch.Tensor:
@@ -95,7 +242,7 @@ def normal_(tensor: torch.Tensor, mean: float = 0.0, std: float = 1.0, generator
 
     >>> w = normal_(torch.empty(3, 5), 0.0, 0.02)
     """
-    return _fill(tensor, lambda buf: _api.normal_(buf, mean, std, **_stream_args(tensor, generator)))
+    return _random(tensor, "normal", (mean, std), generator)
 
 
 def trunc_normal_(
@@ -108,14 +255,14 @@ def trunc_normal_(
 
     >>> w = trunc_normal_(torch.empty(3, 5), std=0.02, a=-0.04, b=0.04)
     """
-    return _fill(tensor, lambda buf: _api.trunc_normal_(buf, mean, std, a, b, **_stream_args(tensor, generator)))
+    return _random(tensor, "trunc_normal", (mean, std, a, b), generator)
 
 
 def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     """Fill ``tensor`` with ``val`` (as ``torch.nn.init.constant_``)."""
-    if tensor.dtype not in _CODES or tensor.device.type == "meta":
+    if not isinstance(tensor, torch.Tensor) or tensor.dtype not in _CODES or tensor.is_meta:
         return _ORIGINAL["constant_"](tensor, val)
-    return _fill(tensor, lambda buf: _api.constant_(buf, float(val)))
+    return _submit(tensor, _Bound(*plan("constant", (), _CODES[tensor.dtype], (val,)), 0, 0))
 
 
 def ones_(tensor: torch.Tensor) -> torch.Tensor:
@@ -145,8 +292,7 @@ def xavier_uniform_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = No
 
     >>> w = xavier_uniform_(torch.empty(3, 5), gain=calculate_gain("relu"))
     """
-    _fans_of(tensor)
-    return _fill(tensor, lambda buf: _api.xavier_uniform_(buf, gain, **_stream_args(tensor, generator)))
+    return _random(tensor, "variance", (_params.squared("gain", gain), "fan_avg", "uniform"), generator)
 
 
 def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = None) -> torch.Tensor:
@@ -155,19 +301,16 @@ def xavier_normal_(tensor: torch.Tensor, gain: float = 1.0, generator: Any = Non
 
     >>> w = xavier_normal_(torch.empty(3, 5))
     """
-    _fans_of(tensor)
-    return _fill(tensor, lambda buf: _api.xavier_normal_(buf, gain, **_stream_args(tensor, generator)))
+    return _random(tensor, "variance", (_params.squared("gain", gain), "fan_avg", "normal"), generator)
 
 
-def _kaiming(fill: Callable[..., Any], tensor: torch.Tensor, a: float, mode: str, nonlinearity: str,
+def _kaiming(distribution: str, tensor: torch.Tensor, a: float, mode: str, nonlinearity: str,
              generator: Any) -> torch.Tensor:
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return tensor
-    mode = _check_torch_mode(mode)
-    _fans_of(tensor)
-    calculate_gain(nonlinearity, a)
-    return _fill(tensor, lambda buf: fill(buf, a, mode, nonlinearity, **_stream_args(tensor, generator)))
+    mode = _check_torch_mode(mode)  # fans (and their errors) come with the plan, remembered per shape
+    return _random(tensor, "variance", (_call.gain_squared(nonlinearity, a), mode, distribution), generator)
 
 
 def kaiming_uniform_(
@@ -180,7 +323,7 @@ def kaiming_uniform_(
 
     >>> w = kaiming_uniform_(torch.empty(3, 5), mode="fan_in", nonlinearity="relu")
     """
-    return _kaiming(_api.kaiming_uniform_, tensor, a, mode, nonlinearity, generator)
+    return _kaiming("uniform", tensor, a, mode, nonlinearity, generator)
 
 
 def kaiming_normal_(
@@ -191,7 +334,7 @@ def kaiming_normal_(
 
     >>> w = kaiming_normal_(torch.empty(3, 5), mode="fan_out", nonlinearity="relu")
     """
-    return _kaiming(_api.kaiming_normal_, tensor, a, mode, nonlinearity, generator)
+    return _kaiming("normal", tensor, a, mode, nonlinearity, generator)
 
 
 def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Any = None) -> torch.Tensor:
@@ -211,7 +354,7 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1, generator: Any = None) ->
     cols = tensor.numel() // rows
     work_dtype = torch.float64 if tensor.dtype == torch.float64 else torch.float32
     gaussian = torch.empty((rows, cols), dtype=work_dtype, device="cpu")
-    normal_(gaussian, 0.0, 1.0, generator=_child_generator(tensor, generator))
+    _random(gaussian, "normal", (0.0, 1.0), _child_generator(tensor, generator), now=True)
     if rows < cols:
         gaussian = gaussian.t()
     q, r = torch.linalg.qr(gaussian)
@@ -236,7 +379,7 @@ def sparse_(tensor: torch.Tensor, sparsity: float, std: float = 0.01, generator:
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     args = _stream_args(tensor, generator)
-    normal_(tensor, 0.0, std, generator=_FixedStream(args))
+    _random(tensor, "normal", (0.0, std), _FixedStream(args), now=True)
     if num_zeros and tensor.device.type != "meta":
         # which rows are zeroed: the order of random keys, one independent stream per call
         keys = np.empty((rows, cols), np.uint64)

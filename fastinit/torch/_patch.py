@@ -1,65 +1,33 @@
-"""``patch()``, ``install()``, ``uninstall()``: routing torch.nn.init through fastinit."""
+"""``patch()``, ``install()``, ``uninstall()``: route torch's random fills through fastinit
+while a block runs (see ``_intercept`` for how, and docs/torch.md "How patch() works")."""
 from __future__ import annotations
 
 import contextlib
-import sys
-import threading
 from collections.abc import Iterator
-from typing import Any
 
-from . import _functions
-from ._functions import _ORIGINAL
-
-_PATCHED = (
-    "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "xavier_uniform_",
-    "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_",
-)
-_patch_lock = threading.RLock()
-_patch_depth = 0
-_patch_undo: list[tuple[Any, str, Any]] = []
+from . import _intercept
 
 
 def install() -> None:
-    """Route ``torch.nn.init`` (and every module that imported its functions by name, such as
-    ``torch.nn.modules.activation``) through fastinit. Nested calls are counted; each
-    ``install`` needs one ``uninstall``."""
-    global _patch_depth
-    with _patch_lock:
-        _patch_depth += 1
-        if _patch_depth > 1:
-            return
-        mine = _functions
-        originals = {id(_ORIGINAL[name]): name for name in _PATCHED}
-        for module in list(sys.modules.values()):
-            if module is None or module is mine:
-                continue
-            namespace = getattr(module, "__dict__", None)
-            if not isinstance(namespace, dict):
-                continue
-            for attr, value in list(namespace.items()):
-                name = originals.get(id(value))
-                if name is not None and value is _ORIGINAL[name]:
-                    _patch_undo.append((module, attr, value))
-                    setattr(module, attr, getattr(mine, name))
+    """Route every random fill of this thread that fastinit can serve through it (torch.nn.init
+    functions, however they were captured, Tensor methods, factories), until ``uninstall``.
+    Nested calls are counted; each ``install`` needs one ``uninstall`` in the same thread.
+    Fills may stay pending until the outermost ``uninstall``, which writes them all."""
+    _intercept.enter()
 
 
 def uninstall() -> None:
-    """Undo one ``install`` (the originals come back when the outermost one is undone)."""
-    global _patch_depth
-    with _patch_lock:
-        if _patch_depth == 0:
-            return
-        _patch_depth -= 1
-        if _patch_depth:
-            return
-        while _patch_undo:
-            module, attr, value = _patch_undo.pop()
-            setattr(module, attr, value)
+    """Undo one ``install`` of this thread (the outermost writes every pending fill and ends
+    the interception; a call without a matching ``install`` does nothing)."""
+    _intercept.leave()
 
 
 @contextlib.contextmanager
 def patch() -> Iterator[None]:
-    """Context manager: inside it, modules built with ``torch.nn.init`` use fastinit.
+    """Context manager: inside it, this thread's random fills use fastinit.
+
+    Every fill of a whole tensor is written at the latest when the block exits (also on an
+    exception); nothing of the block outlives it.
 
     >>> with patch():
     ...     layer = torch.nn.Linear(512, 512)

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -93,6 +95,75 @@ class _FixedStream:
         self.args = args
 
 
+class _SeedBuffer(threading.local):
+    """One int64 CPU tensor per thread that torch's generator draws seeds into, and its
+    NumPy view (one in-place ``random_`` costs a third of a ``torch.randint`` call)."""
+
+    def __init__(self) -> None:
+        self.tensor = torch.empty(1, dtype=torch.int64, device="cpu")
+        self.array = self.tensor.numpy()
+
+
+_seeds = _SeedBuffer()
+_DEFAULT_GENERATOR = torch.default_generator
+
+
+def _draw(generator: torch.Generator) -> int:
+    _seeds.tensor.random_(generator=generator)
+    return int(_seeds.array[0])
+
+
+class _Epoch:
+    """Seeds of one torch CPU generator: ``seed`` drawn from it, then streams 0, 1, 2, ...
+    while its ``initial_seed()`` is still ``marker`` (the generator was re-seeded with the
+    marker, a second draw, right after ``seed`` was drawn: any later ``manual_seed`` shows)."""
+
+    __slots__ = ("marker", "seed", "streams")
+
+    def __init__(self, marker: int, seed: int):
+        self.marker, self.seed, self.streams = marker, seed, itertools.count(1)
+
+
+_epochs: weakref.WeakKeyDictionary[torch.Generator, _Epoch] = weakref.WeakKeyDictionary()
+_default_epoch: list[_Epoch | None] = [None]  # torch.default_generator's, without a dict lookup
+_epoch_lock = threading.Lock()
+
+
+def draw_seed_stream(generator: torch.Generator | None = None) -> tuple[int, int]:
+    """(seed, stream) of one fill from torch's generator (the default CPU one for None).
+
+    The first fill after the generator was seeded draws a 63-bit seed from it (one int64
+    ``random_()``) and re-seeds it with a second draw (the marker); later fills take the
+    same seed and the next stream, for as long as ``generator.initial_seed()`` is the marker.
+    So ``torch.manual_seed(s)`` followed by the same calls gives the same weights, and a call
+    costs no torch random call. A generator of another device draws one seed per call."""
+    if generator is None or generator is _DEFAULT_GENERATOR:
+        epoch = _default_epoch[0]
+        if epoch is not None and _DEFAULT_GENERATOR.initial_seed() == epoch.marker:
+            return epoch.seed, next(epoch.streams)
+        return _new_epoch(_DEFAULT_GENERATOR)
+    g = generator
+    if g.device.type != "cpu":
+        return int(torch.empty(1, dtype=torch.int64, device=g.device).random_(generator=g).item()), 0
+    epoch = _epochs.get(g)
+    if epoch is not None and g.initial_seed() == epoch.marker:
+        return epoch.seed, next(epoch.streams)
+    return _new_epoch(g)
+
+
+def _new_epoch(g: torch.Generator) -> tuple[int, int]:
+    with _epoch_lock:
+        seed = _draw(g)
+        marker = _draw(g)
+        g.manual_seed(marker)
+        epoch = _Epoch(marker, seed)
+        if g is _DEFAULT_GENERATOR:
+            _default_epoch[0] = epoch
+        else:
+            _epochs[g] = epoch
+    return seed, 0
+
+
 def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     """fastinit's seed/stream/generator keywords for one fill of ``tensor``."""
     if type(generator) is _FixedStream:
@@ -103,12 +174,9 @@ def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
             index = _naming.count.get(name, 0)
             _naming.count[name] = index + 1
             return {"seed": _naming.seed, "stream": stream_for_name(name, index)}
+    if generator is None or isinstance(generator, torch.Generator):
+        seed, stream = draw_seed_stream(generator)
+        return {"seed": seed, "stream": stream}
     if isinstance(generator, Generator):
         return {"generator": generator}
-    if generator is None or isinstance(generator, torch.Generator):
-        # one draw from torch's generator: torch.manual_seed(s) + the same calls = same weights
-        # (drawn on the generator's device, the CPU for the default one, whatever the default device)
-        device = generator.device if generator is not None else "cpu"
-        seed = int(torch.randint(0, 2**63 - 1, (), dtype=torch.int64, generator=generator, device=device))
-        return {"seed": seed}
     raise TypeError(f"generator must be a torch.Generator or a fastinit.Generator, got {type(generator).__name__}")

@@ -152,9 +152,6 @@ def test_init_weights_under_patch_on_fsdp2_equals_the_one_process_build(ranks, w
     _assert_bitwise_equal(torch.load(ranks(world) / "fsdp_patch.pt"), _reference("transformer", "patch"))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="needs the TorchFunctionMode interception of issue 11 item 1 (helper "
-                   "'intercept'): function objects captured before patch() still call torch's own init "
-                   "(on 1 rank torch's own values happen to match, so 2 and 4 ranks only)")
 @pytest.mark.parametrize("world", [2, 4])
 def test_captured_init_functions_under_patch_on_fsdp2_equal_the_one_process_build(ranks, world):
     out_dir = ranks(world)

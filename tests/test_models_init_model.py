@@ -88,3 +88,42 @@ def test_ties_are_restored_after_to_empty():
     for bad in ({"emb.nothing": "head.weight"}, {"emb.weight": "head.nothing"}):
         with pytest.raises(ValueError, match="ties"):
             fit.init_model(_meta(Tied), seed=1, ties=bad)
+
+
+class _FusedQKV(torch.nn.Module):
+    """torchtitan's fused wqkv: one weight, initialized slice by slice (q, k, v rows)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wqkv = torch.nn.Parameter(torch.empty(3 * 16, 8))
+
+    def init_weights(self) -> None:
+        with torch.no_grad():
+            for part, std in zip(self.wqkv.chunk(3), (0.02, 0.04, 0.06)):
+                torch.nn.init.trunc_normal_(part, std=std)
+
+
+class _FusedQKVFromTemporaries(_FusedQKV):
+    """torchtitan 0.3.0's way: fill three new tensors, concatenate, copy into the weight."""
+
+    def init_weights(self) -> None:
+        parts = [self.wqkv.new_empty(16, 8) for _ in range(3)]
+        for part, std in zip(parts, (0.02, 0.04, 0.06)):
+            torch.nn.init.trunc_normal_(part, std=std)
+        with torch.no_grad():
+            self.wqkv.copy_(torch.cat(parts))
+
+
+@pytest.mark.parametrize("module", [_FusedQKV, _FusedQKVFromTemporaries])
+def test_slices_and_temporaries_draw_from_seeded_streams_not_torchs_seed(module):
+    built = []
+    for torch_seed in (1, 2):
+        torch.manual_seed(torch_seed)
+        model = module()
+        fit.init_model(model, seed=5, progress=False)
+        built.append(model.wqkv.detach().clone())
+    assert torch.equal(built[0], built[1])
+    # each slice has its own stream: the three slices are not scaled copies of one draw
+    q, k, v = built[0].chunk(3)
+    assert not torch.allclose(q / 0.02, k / 0.04)
+    assert 0.01 < float(q.std()) < 0.03 and 0.04 < float(v.std()) < 0.08

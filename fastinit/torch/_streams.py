@@ -9,8 +9,14 @@ Interface for ``init_model`` (and anything else that pins streams by name)::
 
 A tensor is recognised by its memory (storage address and element count), not by the
 Python object: ``param.data``, ``param.detach()``, ``param.view(-1)`` or any other view of
-the whole tensor is the same tensor; a view of part of it is not (it draws from torch's
-generator as outside ``init_model``).
+the whole tensor is the same tensor. A view of part of a named tensor (a fused weight filled
+slice by slice) draws from the stream of ``"{name}@{first}:{shape}:{strides}"`` (first: the
+view's first element within the tensor), so it too is independent of torch's generator and of
+the order of construction; it counts as writing the tensor (as torch's version counter would).
+Any other tensor filled inside the block (a temporary that the model's init fills and copies
+in, as torchtitan's fused ``wqkv`` init does) draws from ``stream_for_name("<unnamed>", k)``, k
+counting such fills: reproducible from the seed and the order of the init code, not from
+torch's seed.
 """
 from __future__ import annotations
 
@@ -59,9 +65,33 @@ class _Naming(threading.local):
         key = memory_key(tensor)
         return self.names.get(key) if key is not None else None
 
+    def _part_of(self, tensor: torch.Tensor) -> tuple[str, str] | None:
+        """(name, name with the view's place) when ``tensor`` is a view of part of a named tensor."""
+        key = memory_key(tensor) if self.names is not None else None
+        if key is None:
+            return None
+        address, size = key[0], tensor.element_size()
+        extent = 1 + sum((n - 1) * st for n, st in zip(tensor.shape, tensor.stride()))  # elements spanned
+        for (start, count), parent in self.names.items():  # partial views are rare: a scan is enough
+            if start <= address and address + extent * size <= start + count * size and (address - start) % size == 0:
+                return parent, f"{parent}@{(address - start) // size}:{tuple(tensor.shape)}:{tuple(tensor.stride())}"
+        return None
+
+    def stream_name_of(self, tensor: torch.Tensor) -> str | None:
+        """The name whose streams a fill of ``tensor`` draws: a named tensor's own, or for a
+        view of part of one, the name with the view's place in it (module docstring)."""
+        name = self.name_of(tensor)
+        if name is not None:
+            return name
+        part = self._part_of(tensor)
+        return part[1] if part is not None else None
+
     def mark(self, tensor: torch.Tensor) -> None:
         """Record that a fill wrote ``tensor`` (if it is a named one)."""
         name = self.name_of(tensor)
+        if name is None:  # a fill of part of a named tensor counts as writing it, as torch's version counter would
+            part = self._part_of(tensor)
+            name = part[0] if part is not None else None
         if name is not None:
             self.touched.add(name)
 
@@ -169,7 +199,10 @@ def _stream_args(tensor: torch.Tensor, generator: Any) -> dict[str, Any]:
     if type(generator) is _FixedStream:
         return generator.args
     if generator is None and _naming.names is not None:
-        name = _naming.name_of(tensor)
+        # a tensor that is no named one nor part of one (a temporary the model's init fills and
+        # copies in, as torchtitan's fused wqkv does) takes the next of the "<unnamed>" streams:
+        # reproducible from the seed and the order of the model's own init code
+        name = _naming.stream_name_of(tensor) or "<unnamed>"
         if name is not None:
             index = _naming.count.get(name, 0)
             _naming.count[name] = index + 1

@@ -188,7 +188,7 @@ def _random(tensor: torch.Tensor, kind: str, args: tuple, generator: Any, now: b
     """A fill of ``kind`` (see ``plan``): checks, then one seed/stream, then the fill (or,
     inside patch(), a pending fill; ``now`` writes at once, for a tensor read right after)."""
     if (generator is None and type(tensor) in _PLAIN and _naming.names is None and not _intercept_state.depth
-            and tensor.is_cpu and tensor.is_contiguous()):
+            and tensor.is_cpu and tensor.is_contiguous() and not _dtensor._torch_ops_on_cpu):
         # the common case in one go: a contiguous CPU tensor, torch's default generator
         code = _CODES.get(tensor.dtype)
         if code is not None:
@@ -203,7 +203,8 @@ def _random(tensor: torch.Tensor, kind: str, args: tuple, generator: Any, now: b
     bound = _bind(found, _stream_args(tensor, generator))
     if not now and _defer(tensor, bound):
         return tensor
-    if type(tensor) in _PLAIN and tensor.is_cpu and tensor.is_contiguous():  # _fill's direct case, inline
+    if (type(tensor) in _PLAIN and tensor.is_cpu and tensor.is_contiguous()
+            and not _dtensor._torch_ops_on_cpu):  # _fill's direct case, inline
         bound.at(tensor.data_ptr(), tensor.numel(), code)
         if _naming.names is not None:
             _naming.mark(tensor)

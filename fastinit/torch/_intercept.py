@@ -47,6 +47,7 @@ from torch.overrides import TorchFunctionMode
 
 from .. import _backend
 from . import _functions as F
+from . import _dtensor
 from ._functions import _CODES, CONSTANT, NORMAL, TRUNC_NORMAL, UNIFORM, _Bound, _bind, fill_at, plan
 from ._streams import _naming, _stream_args
 
@@ -213,6 +214,14 @@ def _servable(tensor: Any) -> bool:
     return type(tensor) in _PLAIN and tensor.is_cpu and tensor.dtype in _CODES
 
 
+def _routable(tensor: Any) -> bool:
+    """A tensor a random fill of fastinit serves: a plain CPU one, or a DTensor / device
+    tensor, which _functions._fill hands to fastinit.torch._dtensor (its shard, its device)."""
+    return _servable(tensor) or (
+        isinstance(tensor, torch.Tensor) and tensor.dtype in _CODES and _dtensor.needs_routing(tensor)
+    )
+
+
 def _grad_blocks(tensor: torch.Tensor) -> bool:
     """An in-place method torch would refuse (leaf requiring grad) or record in autograd."""
     return tensor.requires_grad and torch.is_grad_enabled()
@@ -237,7 +246,7 @@ def _init_function(name: str) -> Any:
     def handle(args: tuple, kwargs: dict) -> Any:
         call = dict(zip(("tensor",), args), **kwargs)
         tensor = call.get("tensor")
-        if call.get("generator") is not None or not _servable(tensor):
+        if call.get("generator") is not None or not _routable(tensor):
             return _FALL
         try:
             return drop_in(**call)
@@ -254,7 +263,7 @@ def _method(kind: str, names: tuple[str, str], defaults: tuple[float, float]) ->
         if not args or kwargs.get("generator") is not None or len(args) > 3:
             return _FALL
         tensor = args[0]
-        if not _servable(tensor) or _grad_blocks(tensor):
+        if not _routable(tensor) or _grad_blocks(tensor):
             return _FALL
         values = list(args[1:]) + [None] * (3 - len(args))
         for i, name in enumerate(names):
@@ -539,7 +548,7 @@ def _trunc_normal_trampoline(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator
 
 
 def _trunc_normal(tensor: Any, mean: Any, std: Any, a: Any, b: Any, generator: Any) -> Any:
-    if _state.depth and generator is None and _servable(tensor):
+    if _state.depth and generator is None and _routable(tensor):
         with torch._C.DisableTorchFunction():
             try:
                 return F.trunc_normal_(tensor, mean, std, a, b)

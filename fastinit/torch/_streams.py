@@ -42,11 +42,22 @@ def stream_for_name(name: str, index: int = 0) -> int:
 
 
 def memory_key(tensor: torch.Tensor) -> tuple[int, int] | None:
-    """(address of the first element, element count) of a tensor with memory, else None."""
+    """(address of the first element, element count) of a tensor with memory, else None.
+
+    A DTensor (or another wrapper subclass) has no memory of its own (its ``data_ptr()`` is
+    0, so two parameters of one size would share a key): it is known by its local shard's
+    address, or, when its shard is empty, by its identity (a key no address can take)."""
     if tensor.device.type == "meta" or tensor.layout != torch.strided:
         return None
     n = tensor.numel()
-    return (tensor.data_ptr(), n) if n else None
+    if not n:
+        return None
+    if type(tensor) is torch.Tensor or type(tensor) is torch.nn.Parameter:
+        return (tensor.data_ptr(), n)
+    local = getattr(tensor, "_local_tensor", None)
+    if local is not None and local.numel():
+        return (local.data_ptr(), n)
+    return (-id(tensor), 0)
 
 
 class _Naming(threading.local):

@@ -27,6 +27,9 @@
  *                                                                b when either is NaN)
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
+ *   optional: FI_HAVE_BLEND_SIGN and fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m)
+ *                            b where m's sign bit is set, else a (one x86 blendv); without it
+ *                            a portable shift-and-select form below serves
  *   FI_HAVE_CVT_U64          1 if __builtin_convertvector of 64-bit integers to double is one
  *                            instruction (exact below 2^53), else 0
  *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below); the _RAW ones
@@ -491,39 +494,50 @@ static inline fi_vf v_horner_f(const float *c, const int n, fi_vf x) /* c lowest
     return acc;
 }
 
-static const float fi_ppf32_c[9] = {FI_PPF32_C_0, FI_PPF32_C_1, FI_PPF32_C_2, FI_PPF32_C_3, FI_PPF32_C_4,
-                                    FI_PPF32_C_5, FI_PPF32_C_6, FI_PPF32_C_7, FI_PPF32_C_8};
 static const float fi_ppf32_t1[10] = {FI_PPF32_T1_0, FI_PPF32_T1_1, FI_PPF32_T1_2, FI_PPF32_T1_3, FI_PPF32_T1_4,
                                       FI_PPF32_T1_5, FI_PPF32_T1_6, FI_PPF32_T1_7, FI_PPF32_T1_8, FI_PPF32_T1_9};
 static const float fi_ppf32_t2[8] = {FI_PPF32_T2_0, FI_PPF32_T2_1, FI_PPF32_T2_2, FI_PPF32_T2_3,
                                      FI_PPF32_T2_4, FI_PPF32_T2_5, FI_PPF32_T2_6, FI_PPF32_T2_7};
 
-/* norm_ppf_f32 (kernels_scalar.c) on FI_NV vectors: the central polynomial everywhere, the
- * tail (a square root and two polynomials, selected per lane) only when some lane of the step
- * needs it; each lane gets the scalar code's bits. */
+/* p2, q2, d = p2 - q2 and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
+static inline void trunc_f32_pq(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *w)
+{
+    const fi_vi kk = (fi_vi)(fi_words_shr8_v(raw) >> 1); /* w >> 9 */
+    const fi_vf u = (__builtin_convertvector(kk, fi_vf) + 0.5f) * 0x1.0p-23f;
+    const fi_vf p2 = k->tn_p2a + u * k->tn_m2;
+    const fi_vf q2 = k->tn_q2b + (1.0f - u) * k->tn_m2;
+    *d = p2 - q2;
+    *w = -v_log_f32(p2 * q2);
+}
+
+/* norm_ppf_f32 on FI_NV vectors: the central polynomial (Estrin's scheme: a short dependency
+ * chain) everywhere, the tail (a square root and two polynomials, selected per lane) only when
+ * some lane of the step needs it, recomputing its inputs from the words (rare: +-3 std sends
+ * about 4% of the steps there); each lane gets the scalar code's bits. */
 static inline void step_trunc_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
-    fi_vu wr[FI_NV];
-    vstream_next_raw(vs, wr);
-    fi_vf d[FI_NV], w[FI_NV];
+    fi_vu raw[FI_NV];
+    vstream_next_raw(vs, raw);
     fi_vi tail = {0};
     for (int h = 0; h < FI_NV; h++) {
-        const fi_vi kk = (fi_vi)(fi_words_shr8_v(wr[h]) >> 1); /* w >> 9 */
-        const fi_vf u = (__builtin_convertvector(kk, fi_vf) + 0.5f) * 0x1.0p-23f;
-        const fi_vf p2 = k->tn_p2a + u * k->tn_m2;
-        const fi_vf q2 = k->tn_q2b + (1.0f - u) * k->tn_m2;
-        d[h] = p2 - q2;
-        w[h] = -v_log_f32(p2 * q2);
-        tail |= w[h] >= FI_PPF32_SPLIT;
-        out[h] = d[h] * v_horner_f(fi_ppf32_c, 9, w[h] - FI_PPF32_C_CENTER);
+        fi_vf d, w;
+        trunc_f32_pq(raw[h], k, &d, &w);
+        tail |= w >= FI_PPF32_SPLIT;
+        const fi_vf x = w - FI_PPF32_C_CENTER, x2 = x * x, x4 = x2 * x2;
+        const fi_vf a0 = FI_PPF32_C_0 + FI_PPF32_C_1 * x, a1 = FI_PPF32_C_2 + FI_PPF32_C_3 * x;
+        const fi_vf a2 = FI_PPF32_C_4 + FI_PPF32_C_5 * x, a3 = FI_PPF32_C_6 + FI_PPF32_C_7 * x;
+        const fi_vf b0 = a0 + a1 * x2, b1 = a2 + a3 * x2;
+        out[h] = d * ((b0 + b1 * x4) + FI_PPF32_C_8 * (x4 * x4));
     }
     if (fi_any_i(tail)) {
         for (int h = 0; h < FI_NV; h++) {
-            const fi_vf s = fi_vsqrt_f(w[h]);
+            fi_vf d, w;
+            trunc_f32_pq(raw[h], k, &d, &w);
+            const fi_vf s = fi_vsqrt_f(w);
             const fi_vf t1 = v_horner_f(fi_ppf32_t1, 10, s - FI_PPF32_T1_CENTER);
             const fi_vf t2 = v_horner_f(fi_ppf32_t2, 8, s - FI_PPF32_T2_CENTER);
-            const fi_vf zt = d[h] * vsel_f(s < FI_PPF32_TAIL_SPLIT, t1, t2);
-            out[h] = vsel_f(w[h] >= FI_PPF32_SPLIT, zt, out[h]);
+            const fi_vf zt = d * vsel_f(s < FI_PPF32_TAIL_SPLIT, t1, t2);
+            out[h] = vsel_f(w >= FI_PPF32_SPLIT, zt, out[h]);
         }
     }
     for (int h = 0; h < FI_NV; h++)

@@ -106,11 +106,12 @@ static inline float norm_ppf_f32(float p2, float q2)
 {
     const float d = p2 - q2;
     const float w = -fi_log_f32(p2 * q2);
-    if (w < FI_PPF32_SPLIT) {
-        const float t = w - FI_PPF32_C_CENTER;
-        return d * ((((((((FI_PPF32_C_8 * t + FI_PPF32_C_7) * t + FI_PPF32_C_6) * t + FI_PPF32_C_5) * t
-                        + FI_PPF32_C_4) * t + FI_PPF32_C_3) * t + FI_PPF32_C_2) * t + FI_PPF32_C_1) * t
-                     + FI_PPF32_C_0);
+    if (w < FI_PPF32_SPLIT) { /* Estrin's scheme, as _mathspec orders it */
+        const float x = w - FI_PPF32_C_CENTER, x2 = x * x, x4 = x2 * x2;
+        const float a0 = FI_PPF32_C_0 + FI_PPF32_C_1 * x, a1 = FI_PPF32_C_2 + FI_PPF32_C_3 * x;
+        const float a2 = FI_PPF32_C_4 + FI_PPF32_C_5 * x, a3 = FI_PPF32_C_6 + FI_PPF32_C_7 * x;
+        const float b0 = a0 + a1 * x2, b1 = a2 + a3 * x2;
+        return d * ((b0 + b1 * x4) + FI_PPF32_C_8 * (x4 * x4));
     }
     const float s = sqrtf(w);
     if (s < FI_PPF32_TAIL_SPLIT) {

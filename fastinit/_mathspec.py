@@ -157,9 +157,12 @@ TRUNC_F32_MIN_REL = "0x1.0p-8"
 #   w < PPF32_SPLIT:   z = d * C(w - PPF32_C_CENTER)
 #   else: s = sqrt(w); s < PPF32_TAIL_SPLIT: z = d * T1(s - PPF32_T1_CENTER)
 #                      else:                 z = d * T2(s - PPF32_T2_CENTER)
-#   (C, T1, T2: Horner, lowest degree first; all approximate Phi^-1(p) / (2 (2p - 1)) as a
-#    function of w or s = sqrt(w), Chebyshev fits from tools/fit_coefficients.py; the SIMD
-#    kernels evaluate the tail only when a lane of the step needs it.)
+#   (C, T1, T2 approximate Phi^-1(p) / (2 (2p - 1)) as a function of w or s = sqrt(w),
+#    Chebyshev fits from tools/fit_coefficients.py, lowest degree first. T1 and T2: Horner.
+#    C (the hot one) by Estrin's scheme, whose dependency chain is 4 products deep instead
+#    of 8: x2 = x*x; x4 = x2*x2; a_j = C[2j] + C[2j+1]*x (j = 0..3);
+#    b0 = a0 + a1*x2; b1 = a2 + a3*x2;  C(x) = (b0 + b1*x4) + C[8]*(x4*x4).
+#    The SIMD kernels evaluate the tail only when a lane of the step needs it.)
 PPF32_SPLIT = "5.0"
 PPF32_C_CENTER = "2.5"
 PPF32_C = (

@@ -94,10 +94,11 @@ static inline fi_vd small_i64_to_f64(fi_vl e)
 
 /* math: vector forms of fi_math.h ------------------------------------------------------- */
 
-static inline fi_vf v_log_f32(fi_vf x)
+/* ln of 2^(e - bias) m from the bits of a positive normal float x = 2^(e - 127) m: bias 127 is
+ * fi_log_f32(x); a larger bias lowers the exponent for free (v_log_u24_f32) */
+static inline fi_vf v_log_bits_f32(fi_vu bits, int bias)
 {
-    const fi_vu bits = (fi_vu)x;
-    fi_vi e = (fi_vi)(bits >> 23) - 127;
+    fi_vi e = (fi_vi)(bits >> 23) - bias;
     fi_vu mbits = (bits & 0x7FFFFFu) | 0x3F800000u;
     const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
     mbits -= (fi_vu)big & 0x00800000u;
@@ -109,6 +110,8 @@ static inline fi_vf v_log_f32(fi_vf x)
     const fi_vf ef = __builtin_convertvector(e, fi_vf);
     return ef * FI_LN2_HI_F32 + (f - (s * (f - r) - ef * FI_LN2_LO_F32));
 }
+
+static inline fi_vf v_log_f32(fi_vf x) { return v_log_bits_f32((fi_vu)x, 127); }
 
 static inline fi_vd v_log_f64(fi_vd x)
 {
@@ -126,26 +129,6 @@ static inline fi_vd v_log_f64(fi_vd x)
     const fi_vd r = z * p;
     const fi_vd ef = small_i64_to_f64(e);
     return ef * FI_LN2_HI_F64 + (f - (s * (f - r) - ef * FI_LN2_LO_F64));
-}
-
-/* cos and sin of 2 pi k / 2^24 (fi_sincos_turn_f32): the quadrant swap and sign are bit
- * operations, identical to the scalar negations. */
-static inline void v_sincos_turn_f32(fi_vu k, fi_vf *cos_out, fi_vf *sin_out)
-{
-    fi_vu q = k >> 22;
-    fi_vi r = (fi_vi)(k & 0x3FFFFFu);
-    const fi_vi upper = r >= (1 << 21);
-    r -= upper & (1 << 22);
-    q = (q - (fi_vu)upper) & 3u;
-    const fi_vf f = __builtin_convertvector(r, fi_vf) * 0x1.0p-22f;
-    const fi_vf t = f * f;
-    const fi_vf s = f * (((FI_SIN_F32_3 * t + FI_SIN_F32_2) * t + FI_SIN_F32_1) * t + FI_SIN_F32_0);
-    const fi_vf c = 1.0f + t * (((FI_COS_F32_3 * t + FI_COS_F32_2) * t + FI_COS_F32_1) * t + FI_COS_F32_0);
-    const fi_vi odd = -(fi_vi)(q & 1u);
-    const fi_vu cos_sign = ((q + 1u) & 2u) << 30; /* q = 1, 2: negative */
-    const fi_vu sin_sign = (q & 2u) << 30;        /* q = 2, 3: negative */
-    *cos_out = (fi_vf)((fi_vu)vsel_f(odd, s, c) ^ cos_sign);
-    *sin_out = (fi_vf)((fi_vu)vsel_f(odd, c, s) ^ sin_sign);
 }
 
 static inline void v_sincos_turn_f64(fi_vq k, fi_vd *cos_out, fi_vd *sin_out)
@@ -222,13 +205,13 @@ static inline void v_norm_ppf_n(const fi_vd *p, fi_vd *z, const int n)
     }
 }
 
-static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-bit */
+/* fi_f32_to_bf16 on lanes in 32 bits, for the values the kernels make: never NaN (finite
+ * parameters; an overflow gives +-inf), so fi_f32_to_bf16's NaN case is left out (the same
+ * argument as for the float16 hardware conversion in store_f16) */
+static inline fi_vu v_f32_to_bf16_bits(fi_vf x)
 {
     const fi_vu b = (fi_vu)x;
-    const fi_vu nan = (fi_vu)((b & 0x7FFFFFFFu) > 0x7F800000u);
-    const fi_vu rounded = (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
-    const fi_vu quiet = (b >> 16) | 0x0040u;
-    return (nan & quiet) | (~nan & rounded);
+    return (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
 }
 
 /* Philox stream of vectors: G consecutive blocks per vector ------------------------------- */
@@ -400,26 +383,12 @@ static inline fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m) { return vsel_f(
 /* ln(n 2^-24) for n = 1 .. 2^24 given as an exact float: v_log_f32 of u1 = n 2^-24 (the same
  * bits: the bits of u1 are those of n with the exponent lowered by 24, so that shift goes into
  * the exponent's bias instead of a multiply) */
-static inline fi_vf v_log_u24_f32(fi_vf n)
-{
-    const fi_vu bits = (fi_vu)n;
-    fi_vi e = (fi_vi)(bits >> 23) - (127 + 24);
-    fi_vu mbits = (bits & 0x7FFFFFu) | 0x3F800000u;
-    const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
-    mbits -= (fi_vu)big & 0x00800000u;
-    e -= big;
-    const fi_vf f = (fi_vf)mbits - 1.0f;
-    const fi_vf s = f / (2.0f + f);
-    const fi_vf z = s * s;
-    const fi_vf r = z * ((FI_LN_F32_2 * z + FI_LN_F32_1) * z + FI_LN_F32_0);
-    const fi_vf ef = __builtin_convertvector(e, fi_vf);
-    return ef * FI_LN2_HI_F32 + (f - (s * (f - r) - ef * FI_LN2_LO_F32));
-}
+static inline fi_vf v_log_u24_f32(fi_vf n) { return v_log_bits_f32((fi_vu)n, 127 + 24); }
 
-/* v_sincos_turn_f32 of k = w >> 8, from the word w itself, in fewer operations and with the
- * same bits: with v = w + 2^29 (mod 2^32), the quadrant q of fi_sincos_turn_f32 (after its
- * fold) is v >> 30, and its signed fraction r is the low 22 bits of k read as signed,
- * (int32)(w << 2) >> 10. The quadrant's swap and signs come from the top bits of v. */
+/* fi_sincos_turn_f32 of k = w >> 8 on every lane, from the word w itself, with the same bits
+ * in fewer operations: with v = w + 2^29 (mod 2^32), the quadrant q of fi_sincos_turn_f32
+ * (after its fold) is v >> 30, and its signed fraction r is the low 22 bits of k read as
+ * signed, (int32)(w << 2) >> 10. The quadrant's swap and signs come from the top bits of v. */
 static inline void v_sincos_word_f32(fi_vu w, fi_vf *cos_out, fi_vf *sin_out)
 {
     const fi_vu v = w + (1u << 29);

@@ -1,4 +1,5 @@
-/* fastinit's own math approximations, scalar C (stream contract v1).
+/* fastinit's own math approximations, scalar C (stream contract v2; its float32 Phi^-1 is
+ * norm_ppf_f32 in kernels_scalar.c).
  *
  * The coefficients and the evaluation order are specified once, in fastinit/_mathspec.py
  * (constants generated into fi_mathspec.h); fastinit/_npmath.py evaluates the same

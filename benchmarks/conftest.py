@@ -26,6 +26,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="fastinit: fresh-process rounds per model case (best is kept; default 3)")
     parser.addoption("--model-threads", type=int, default=None,
                      help="fastinit: torch and fastinit threads in the model benchmarks (default: all CPUs)")
+    parser.addoption("--bench-targets", action="store_true", default=False,
+                     help="fastinit: collect test_fill_targets.py (issue 12's 128 MiB target cases; "
+                          "run them per ISA with benchmarks/fill_targets.py)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "bench_targets: issue 12's target cases, collected only with --bench-targets")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The target cases take minutes: the default and full suites leave them out."""
+    if config.getoption("--bench-targets"):
+        return
+    kept = [item for item in items if item.get_closest_marker("bench_targets") is None]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+        items[:] = kept
 
 
 def bench_full(config: pytest.Config) -> bool:

@@ -104,6 +104,39 @@ static int resolve_normal(fi_call *call, int dtype, const double *p)
     return FI_OK;
 }
 
+/* The smallest float32 >= x (-inf for -inf), without converting an out-of-range double. */
+static float f32_at_least(double x)
+{
+    if (x == -HUGE_VAL)
+        return -INFINITY;
+    if (x < -(double)FLT_MAX)
+        return -FLT_MAX;
+    if (x > (double)FLT_MAX)
+        return INFINITY;
+    const float f = (float)x;
+    return (double)f < x ? nextafterf(f, INFINITY) : f;
+}
+
+/* Contract v2: the evaluation mode and float32 constants of a 32- or 16-bit truncated normal,
+ * as fastinit/_params.trunc_normal_params32 computes them (alpha, beta in the mirrored frame). */
+static void trunc_normal_setup32(fi_call *call, double alpha, double beta)
+{
+    const double qb = fi_norm_cdf(-beta);
+    const double pa = call->tn_pa, mass = call->tn_mass;
+    if (alpha <= -FI_NORMAL_F32_REACH && beta >= FI_NORMAL_F32_REACH)
+        call->tn_mode = FI_TN_NORMAL;
+    else if (mass >= FI_TRUNC_F32_MIN_MASS && mass >= FI_TRUNC_F32_MIN_REL * (pa < qb ? pa : qb))
+        call->tn_mode = FI_TN_F32;
+    else
+        call->tn_mode = FI_TN_F64;
+    call->tn_p2a = (float)(2.0 * pa);
+    call->tn_m2 = (float)(2.0 * mass);
+    call->tn_q2b = (float)(2.0 * qb);
+    call->tn_std32 = (float)call->tn_sign * call->std32;
+    call->tn_a32 = f32_at_least(call->tn_a);
+    call->tn_b32 = -f32_at_least(-call->tn_b);
+}
+
 static int resolve_trunc_normal(fi_call *call, int dtype, const double *p)
 {
     const double mean = p[0], std = p[1], a = p[2], b = p[3];
@@ -144,6 +177,10 @@ static int resolve_trunc_normal(fi_call *call, int dtype, const double *p)
     call->tn_sign = sign;
     call->tn_a = a;
     call->tn_b = b;
+    call->mean32 = (float)mean;
+    call->std32 = (float)std;
+    if (dtype != FI_FLOAT64)
+        trunc_normal_setup32(call, alpha, beta);
     return FI_OK;
 }
 

@@ -18,6 +18,10 @@
 
 /* fi_dist (FI_DIST_BITS ... FI_DIST_CONSTANT, FI_DIST_COUNT) comes from fi_contract.h. */
 
+/* How a truncated normal of 32- and 16-bit outputs is evaluated (docs/stream-contract.md, v2);
+ * must match TN_* in fastinit/_params.py */
+typedef enum fi_tn_mode { FI_TN_F64 = 0, FI_TN_NORMAL = 1, FI_TN_F32 = 2 } fi_tn_mode;
+
 /* Everything a kernel needs, resolved once per call by the entry point so that the hot loops
  * have no branch on arguments. */
 typedef struct fi_call {
@@ -31,6 +35,12 @@ typedef struct fi_call {
     double mean64, std64;
     /* truncated normal: p = tn_pa + u * tn_mass; z = tn_sign * ppf(p); x = clamp(mean + std z, a, b) */
     double tn_pa, tn_mass, tn_sign, tn_a, tn_b;
+    /* truncated normal of 32- and 16-bit outputs (contract v2): tn_mode is an fi_tn_mode;
+     * FI_TN_F32: p2 = tn_p2a + u * tn_m2, q2 = tn_q2b + (1 - u) * tn_m2,
+     * x = min(max(mean32 + tn_std32 * ppf_f32(p2, q2), tn_a32), tn_b32) (tn_std32 = sign * std32);
+     * FI_TN_NORMAL: normal_(mean32, std32)'s elements clamped into [tn_a32, tn_b32] */
+    int tn_mode;
+    float tn_p2a, tn_m2, tn_q2b, tn_std32, tn_a32, tn_b32;
     /* constant */
     float value32;
     double value64;

@@ -1,4 +1,5 @@
-/* fastinit's own math approximations, scalar C (stream contract v1).
+/* fastinit's own math approximations, scalar C (stream contract v2; its float32 Phi^-1 is
+ * norm_ppf_f32 in kernels_scalar.c).
  *
  * The coefficients and the evaluation order are specified once, in fastinit/_mathspec.py
  * (constants generated into fi_mathspec.h); fastinit/_npmath.py evaluates the same
@@ -75,12 +76,12 @@ static inline void fi_sincos_turn_f32(uint32_t k, float *cos_out, float *sin_out
     const float t = f * f;
     const float s = f * (((FI_SIN_F32_3 * t + FI_SIN_F32_2) * t + FI_SIN_F32_1) * t + FI_SIN_F32_0);
     const float c = 1.0f + t * (((FI_COS_F32_3 * t + FI_COS_F32_2) * t + FI_COS_F32_1) * t + FI_COS_F32_0);
-    switch (q) {
-    case 0: *cos_out = c; *sin_out = s; break;
-    case 1: *cos_out = -s; *sin_out = c; break;
-    case 2: *cos_out = -c; *sin_out = -s; break;
-    default: *cos_out = s; *sin_out = -c; break;
-    }
+    /* quadrant q: (c, s), (-s, c), (-c, -s), (s, -c), without a branch (q is random: a switch
+     * mispredicted most pairs); a negation is the sign bit flipped */
+    const uint32_t swap = UINT32_C(0) - (q & 1), sb = fi_f32_bits(s), cb = fi_f32_bits(c);
+    const uint32_t cos_sign = ((q + 1) & 2) << 30, sin_sign = (q & 2) << 30;
+    *cos_out = fi_bits_f32(((sb & swap) | (cb & ~swap)) ^ cos_sign);
+    *sin_out = fi_bits_f32(((cb & swap) | (sb & ~swap)) ^ sin_sign);
 }
 
 /* cos and sin of 2 pi k / 2^53 for 0 <= k < 2^53. */

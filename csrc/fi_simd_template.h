@@ -27,6 +27,9 @@
  *                                                                b when either is NaN)
  *   int fi_any_l(fi_vl mask)                                     any lane set
  *   fi_vh fi_cvt_f16(fi_vf)                                      float32 -> float16 bits (RNE)
+ *   optional: FI_HAVE_BLEND_SIGN and fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m)
+ *                            b where m's sign bit is set, else a (one x86 blendv); without it
+ *                            a portable shift-and-select form below serves
  *   FI_HAVE_CVT_U64          1 if __builtin_convertvector of 64-bit integers to double is one
  *                            instruction (exact below 2^53), else 0
  *   FI_IDX_EVEN32 ... index lists for __builtin_shufflevector (see below); the _RAW ones
@@ -91,10 +94,11 @@ static inline fi_vd small_i64_to_f64(fi_vl e)
 
 /* math: vector forms of fi_math.h ------------------------------------------------------- */
 
-static inline fi_vf v_log_f32(fi_vf x)
+/* ln of 2^(e - bias) m from the bits of a positive normal float x = 2^(e - 127) m: bias 127 is
+ * fi_log_f32(x); a larger bias lowers the exponent for free (v_log_u24_f32) */
+static inline fi_vf v_log_bits_f32(fi_vu bits, int bias)
 {
-    const fi_vu bits = (fi_vu)x;
-    fi_vi e = (fi_vi)(bits >> 23) - 127;
+    fi_vi e = (fi_vi)(bits >> 23) - bias;
     fi_vu mbits = (bits & 0x7FFFFFu) | 0x3F800000u;
     const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
     mbits -= (fi_vu)big & 0x00800000u;
@@ -106,6 +110,8 @@ static inline fi_vf v_log_f32(fi_vf x)
     const fi_vf ef = __builtin_convertvector(e, fi_vf);
     return ef * FI_LN2_HI_F32 + (f - (s * (f - r) - ef * FI_LN2_LO_F32));
 }
+
+static inline fi_vf v_log_f32(fi_vf x) { return v_log_bits_f32((fi_vu)x, 127); }
 
 static inline fi_vd v_log_f64(fi_vd x)
 {
@@ -123,26 +129,6 @@ static inline fi_vd v_log_f64(fi_vd x)
     const fi_vd r = z * p;
     const fi_vd ef = small_i64_to_f64(e);
     return ef * FI_LN2_HI_F64 + (f - (s * (f - r) - ef * FI_LN2_LO_F64));
-}
-
-/* cos and sin of 2 pi k / 2^24 (fi_sincos_turn_f32): the quadrant swap and sign are bit
- * operations, identical to the scalar negations. */
-static inline void v_sincos_turn_f32(fi_vu k, fi_vf *cos_out, fi_vf *sin_out)
-{
-    fi_vu q = k >> 22;
-    fi_vi r = (fi_vi)(k & 0x3FFFFFu);
-    const fi_vi upper = r >= (1 << 21);
-    r -= upper & (1 << 22);
-    q = (q - (fi_vu)upper) & 3u;
-    const fi_vf f = __builtin_convertvector(r, fi_vf) * 0x1.0p-22f;
-    const fi_vf t = f * f;
-    const fi_vf s = f * (((FI_SIN_F32_3 * t + FI_SIN_F32_2) * t + FI_SIN_F32_1) * t + FI_SIN_F32_0);
-    const fi_vf c = 1.0f + t * (((FI_COS_F32_3 * t + FI_COS_F32_2) * t + FI_COS_F32_1) * t + FI_COS_F32_0);
-    const fi_vi odd = -(fi_vi)(q & 1u);
-    const fi_vu cos_sign = ((q + 1u) & 2u) << 30; /* q = 1, 2: negative */
-    const fi_vu sin_sign = (q & 2u) << 30;        /* q = 2, 3: negative */
-    *cos_out = (fi_vf)((fi_vu)vsel_f(odd, s, c) ^ cos_sign);
-    *sin_out = (fi_vf)((fi_vu)vsel_f(odd, c, s) ^ sin_sign);
 }
 
 static inline void v_sincos_turn_f64(fi_vq k, fi_vd *cos_out, fi_vd *sin_out)
@@ -219,13 +205,13 @@ static inline void v_norm_ppf_n(const fi_vd *p, fi_vd *z, const int n)
     }
 }
 
-static inline fi_vu v_f32_to_bf16_bits(fi_vf x) /* fi_f32_to_bf16, lanes in 32-bit */
+/* fi_f32_to_bf16 on lanes in 32 bits, for the values the kernels make: never NaN (finite
+ * parameters; an overflow gives +-inf), so fi_f32_to_bf16's NaN case is left out (the same
+ * argument as for the float16 hardware conversion in store_f16) */
+static inline fi_vu v_f32_to_bf16_bits(fi_vf x)
 {
     const fi_vu b = (fi_vu)x;
-    const fi_vu nan = (fi_vu)((b & 0x7FFFFFFFu) > 0x7F800000u);
-    const fi_vu rounded = (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
-    const fi_vu quiet = (b >> 16) | 0x0040u;
-    return (nan & quiet) | (~nan & rounded);
+    return (b + 0x7FFFu + ((b >> 16) & 1u)) >> 16;
 }
 
 /* Philox stream of vectors: G consecutive blocks per vector ------------------------------- */
@@ -313,6 +299,7 @@ typedef struct fi_vconst {
     fi_vf mean32, std32;
     fi_vd mean64, std64;
     fi_vd tn_pa, tn_mass, tn_sign, tn_a, tn_b;
+    fi_vf tn_p2a, tn_m2, tn_q2b, tn_std32, tn_a32, tn_b32; /* contract v2, 32- and 16-bit outputs */
 } fi_vconst;
 
 /* Broadcasts that keep the sign of zero (adding the scalar to a zero vector would turn a
@@ -355,6 +342,12 @@ static inline int vconst_init(fi_vconst *k, const fi_call *c, int dist, int dtyp
     k->tn_sign = bcast_d(c->tn_sign);
     k->tn_a = bcast_d(c->tn_a);
     k->tn_b = bcast_d(c->tn_b);
+    k->tn_p2a = bcast_f(c->tn_p2a);
+    k->tn_m2 = bcast_f(c->tn_m2);
+    k->tn_q2b = bcast_f(c->tn_q2b);
+    k->tn_std32 = bcast_f(c->tn_std32);
+    k->tn_a32 = bcast_f(c->tn_a32);
+    k->tn_b32 = bcast_f(c->tn_b32);
     k->clamp32 = c->range32 > 0.0f && c->low32 + scale32 * 16777215.0f >= c->high32;
     k->clamp64 = c->range64 > 0.0 && c->low64 + scale64 * 9007199254740991.0 >= c->high64;
     if (dist != FI_DIST_UNIFORM)
@@ -381,23 +374,143 @@ static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf ou
         out[h] = uniform_f32_v(fi_words_shr8_v(w[h]), k);
 }
 
+/* b where the sign bit of m is set, else a: one instruction where the ISA has it (x86 blendv),
+ * defined by the ISA file with FI_HAVE_BLEND_SIGN; this portable form otherwise */
+#ifndef FI_HAVE_BLEND_SIGN
+static inline fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m) { return vsel_f(m >> 31, b, a); }
+#endif
+
+/* ln(n 2^-24) for n = 1 .. 2^24 given as an exact float: v_log_f32 of u1 = n 2^-24 (the same
+ * bits: the bits of u1 are those of n with the exponent lowered by 24, so that shift goes into
+ * the exponent's bias instead of a multiply) */
+static inline fi_vf v_log_u24_f32(fi_vf n) { return v_log_bits_f32((fi_vu)n, 127 + 24); }
+
+/* fi_sincos_turn_f32 of k = w >> 8 on every lane, from the word w itself, with the same bits
+ * in fewer operations: with v = w + 2^29 (mod 2^32), the quadrant q of fi_sincos_turn_f32
+ * (after its fold) is v >> 30, and its signed fraction r is the low 22 bits of k read as
+ * signed, (int32)(w << 2) >> 10. The quadrant's swap and signs come from the top bits of v. */
+static inline void v_sincos_word_f32(fi_vu w, fi_vf *cos_out, fi_vf *sin_out)
+{
+    const fi_vu v = w + (1u << 29);
+    const fi_vu v1 = v << 1;                            /* sign bit: q odd (swap) */
+    const fi_vu sin_sign = v & 0x80000000u;             /* q = 2, 3 */
+    const fi_vu cos_sign = (v ^ v1) & 0x80000000u;      /* q = 1, 2 */
+    const fi_vi r = (fi_vi)(w << 2) >> 10;
+    const fi_vf f = __builtin_convertvector(r, fi_vf) * 0x1.0p-22f;
+    const fi_vf t = f * f;
+    const fi_vf s = f * (((FI_SIN_F32_3 * t + FI_SIN_F32_2) * t + FI_SIN_F32_1) * t + FI_SIN_F32_0);
+    const fi_vf c = 1.0f + t * (((FI_COS_F32_3 * t + FI_COS_F32_2) * t + FI_COS_F32_1) * t + FI_COS_F32_0);
+    *cos_out = (fi_vf)((fi_vu)fi_vblend_sign_f(c, s, (fi_vi)v1) ^ cos_sign);
+    *sin_out = (fi_vf)((fi_vu)fi_vblend_sign_f(s, c, (fi_vi)v1) ^ sin_sign);
+}
+
+/* Box-Muller on one vector of radius words (>> 8) and one of angle words (whole), in memory order */
+static inline void box_muller_f32_v(fi_vu k_radius, fi_vu w_angle, const fi_vconst *k, fi_vf *z_cos, fi_vf *z_sin)
+{
+    const fi_vf n = __builtin_convertvector((fi_vi)(k_radius + 1u), fi_vf);
+    const fi_vf r = fi_vsqrt_f(-2.0f * v_log_u24_f32(n));
+    fi_vf cs, sn;
+    v_sincos_word_f32(w_angle, &cs, &sn);
+    *z_cos = k->mean32 + k->std32 * (r * cs);
+    *z_sin = k->mean32 + k->std32 * (r * sn);
+}
+
+/* Contract v2 pairing: in each group of 32 words, word j (j < 16) is the radius and word 16 + j
+ * the angle of the pair whose r cos is element j and r sin element 16 + j. A group is 2 FI_NH
+ * consecutive vectors, so the pairs are whole vectors: no shuffle (v1 paired neighbouring
+ * words, which cost two shuffles in and two out per pair of vectors). */
+#define FI_NH (16 / W32) /* vectors of one half group (16 words) */
+#if FI_NV % (2 * FI_NH) != 0
+#error "FI_NV must hold whole Box-Muller groups of 32 words"
+#endif
+
 static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
     fi_vu w[FI_NV];
     vstream_next_raw(vs, w);
 #pragma GCC unroll 8
-    for (int h = 0; h < FI_NV; h += 2) { /* pairs interleaved: their long math chains overlap */
-        const fi_vu w0 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_EVEN32_RAW);
-        const fi_vu w1 = __builtin_shufflevector(w[h], w[h + 1], FI_IDX_ODD32_RAW);
-        const fi_vf u1 = __builtin_convertvector((fi_vi)((w0 >> 8) + 1u), fi_vf) * 0x1.0p-24f;
-        const fi_vf r = fi_vsqrt_f(-2.0f * v_log_f32(u1));
-        fi_vf cs, sn;
-        v_sincos_turn_f32(w1 >> 8, &cs, &sn);
-        const fi_vf z0 = k->mean32 + k->std32 * (r * cs);
-        const fi_vf z1 = k->mean32 + k->std32 * (r * sn);
-        out[h] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_LO32);
-        out[h + 1] = __builtin_shufflevector(z0, z1, FI_IDX_ILV_HI32);
+    for (int h = 0; h < FI_NV; h++) {
+        if (h % (2 * FI_NH) < FI_NH) /* a radius vector; its angle is FI_NH vectors on */
+            box_muller_f32_v(fi_words_shr8_v(w[h]), fi_words_v(w[h + FI_NH]), k, &out[h], &out[h + FI_NH]);
     }
+}
+
+/* the truncated normal whose bounds lie beyond the normal generator's reach: the normal's
+ * elements, clamped into [a32, b32] (contract v2) */
+static inline fi_vf clamp_f32_v(fi_vf x, const fi_vconst *k)
+{
+    x = vsel_f(x < k->tn_a32, k->tn_a32, x);
+    return vsel_f(x > k->tn_b32, k->tn_b32, x);
+}
+
+static inline void step_trunc_reach_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
+{
+    step_normal_f32(vs, k, out);
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = clamp_f32_v(out[h], k);
+}
+
+static inline int fi_any_i(fi_vi mask) /* any 32-bit lane set, through the ISA's 64-bit test */
+{
+    return fi_any_l((fi_vl)mask != 0);
+}
+
+static inline fi_vf v_horner_f(const float *c, const int n, fi_vf x) /* c lowest degree first */
+{
+    fi_vf acc = bcast_f(c[n - 1]);
+    for (int j = n - 2; j >= 0; j--)
+        acc = acc * x + c[j];
+    return acc;
+}
+
+static const float fi_ppf32_t1[10] = {FI_PPF32_T1_0, FI_PPF32_T1_1, FI_PPF32_T1_2, FI_PPF32_T1_3, FI_PPF32_T1_4,
+                                      FI_PPF32_T1_5, FI_PPF32_T1_6, FI_PPF32_T1_7, FI_PPF32_T1_8, FI_PPF32_T1_9};
+static const float fi_ppf32_t2[8] = {FI_PPF32_T2_0, FI_PPF32_T2_1, FI_PPF32_T2_2, FI_PPF32_T2_3,
+                                     FI_PPF32_T2_4, FI_PPF32_T2_5, FI_PPF32_T2_6, FI_PPF32_T2_7};
+
+/* p2, q2, d = p2 - q2 and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
+static inline void trunc_f32_pq(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *w)
+{
+    const fi_vi kk = (fi_vi)(fi_words_shr8_v(raw) >> 1); /* w >> 9 */
+    const fi_vf u = (__builtin_convertvector(kk, fi_vf) + 0.5f) * 0x1.0p-23f;
+    const fi_vf p2 = k->tn_p2a + u * k->tn_m2;
+    const fi_vf q2 = k->tn_q2b + (1.0f - u) * k->tn_m2;
+    *d = p2 - q2;
+    *w = -v_log_f32(p2 * q2);
+}
+
+/* norm_ppf_f32 on FI_NV vectors: the central polynomial (Estrin's scheme: a short dependency
+ * chain) everywhere, the tail (a square root and two polynomials, selected per lane) only when
+ * some lane of the step needs it, recomputing its inputs from the words (rare: +-3 std sends
+ * about 4% of the steps there); each lane gets the scalar code's bits. */
+static inline void step_trunc_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
+{
+    fi_vu raw[FI_NV];
+    vstream_next_raw(vs, raw);
+    fi_vi tail = {0};
+    for (int h = 0; h < FI_NV; h++) {
+        fi_vf d, w;
+        trunc_f32_pq(raw[h], k, &d, &w);
+        tail |= w >= FI_PPF32_SPLIT;
+        const fi_vf x = w - FI_PPF32_C_CENTER, x2 = x * x, x4 = x2 * x2;
+        const fi_vf a0 = FI_PPF32_C_0 + FI_PPF32_C_1 * x, a1 = FI_PPF32_C_2 + FI_PPF32_C_3 * x;
+        const fi_vf a2 = FI_PPF32_C_4 + FI_PPF32_C_5 * x, a3 = FI_PPF32_C_6 + FI_PPF32_C_7 * x;
+        const fi_vf b0 = a0 + a1 * x2, b1 = a2 + a3 * x2;
+        out[h] = d * ((b0 + b1 * x4) + FI_PPF32_C_8 * (x4 * x4));
+    }
+    if (fi_any_i(tail)) {
+        for (int h = 0; h < FI_NV; h++) {
+            fi_vf d, w;
+            trunc_f32_pq(raw[h], k, &d, &w);
+            const fi_vf s = fi_vsqrt_f(w);
+            const fi_vf t1 = v_horner_f(fi_ppf32_t1, 10, s - FI_PPF32_T1_CENTER);
+            const fi_vf t2 = v_horner_f(fi_ppf32_t2, 8, s - FI_PPF32_T2_CENTER);
+            const fi_vf zt = d * vsel_f(s < FI_PPF32_TAIL_SPLIT, t1, t2);
+            out[h] = vsel_f(w >= FI_PPF32_SPLIT, zt, out[h]);
+        }
+    }
+    for (int h = 0; h < FI_NV; h++)
+        out[h] = clamp_f32_v(k->mean32 + k->tn_std32 * out[h], k);
 }
 
 /* x = clamp(mean + std * sign * ppf(pa + u * mass), a, b) on n vectors of uniforms */
@@ -526,7 +639,12 @@ static inline void store_f16(unsigned char *dst, fi_vf v)
  * A vector holds G * per_block elements; a step makes FI_NV vectors. The buffer is addressed
  * in bytes (never through a Tout *): it may be unaligned for Tout. */
 
-#define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype)      \
+#define FI_DEFINE_SIMD_KERNEL(kname, Tout, Tvec, per_block, step, store, dist, scalar_dtype) \
+    FI_DEFINE_SIMD_KERNEL_ALIGNED(kname, Tout, Tvec, per_block, per_block, step, store, dist, scalar_dtype)
+
+/* align: the vector steps start at a multiple of this many elements (a whole block, or a whole
+ * Box-Muller group of 32 for the float32 normal) */
+#define FI_DEFINE_SIMD_KERNEL_ALIGNED(kname, Tout, Tvec, per_block, align, step, store, dist, scalar_dtype) \
     static void FI_K(kname)(void *out, uint64_t count, uint64_t first, const fi_call *call)    \
     {                                                                                          \
         unsigned char *dst = out;                                                              \
@@ -537,7 +655,7 @@ static inline void store_f16(unsigned char *dst, fi_vf v)
             return;                                                                            \
         }                                                                                      \
         enum { vector_elements = G * (per_block), step_elements = FI_NV * vector_elements };   \
-        uint64_t i = ((per_block) - first % (per_block)) % (per_block);                        \
+        uint64_t i = ((align) - first % (align)) % (align);                                    \
         if (i > count)                                                                         \
             i = count;                                                                         \
         if (i > 0)                                                                             \
@@ -575,16 +693,33 @@ FI_DEFINE_SIMD_KERNEL(uniform_f32, float, fi_vf, 4, step_uniform_f32, store_f32,
 FI_DEFINE_SIMD_KERNEL(uniform_bf16, uint16_t, fi_vf, 4, step_uniform_f32, store_bf16, FI_DIST_UNIFORM, FI_BFLOAT16)
 FI_DEFINE_SIMD_KERNEL(uniform_f16, uint16_t, fi_vf, 4, step_uniform_f32, store_f16, FI_DIST_UNIFORM, FI_FLOAT16)
 FI_DEFINE_SIMD_KERNEL(uniform_f64, double, fi_vd, 2, step_uniform_f64, store_f64, FI_DIST_UNIFORM, FI_FLOAT64)
-FI_DEFINE_SIMD_KERNEL(normal_f32, float, fi_vf, 4, step_normal_f32, store_f32, FI_DIST_NORMAL, FI_FLOAT32)
-FI_DEFINE_SIMD_KERNEL(normal_bf16, uint16_t, fi_vf, 4, step_normal_f32, store_bf16, FI_DIST_NORMAL, FI_BFLOAT16)
-FI_DEFINE_SIMD_KERNEL(normal_f16, uint16_t, fi_vf, 4, step_normal_f32, store_f16, FI_DIST_NORMAL, FI_FLOAT16)
+FI_DEFINE_SIMD_KERNEL_ALIGNED(normal_f32, float, fi_vf, 4, 32, step_normal_f32, store_f32, FI_DIST_NORMAL, FI_FLOAT32)
+FI_DEFINE_SIMD_KERNEL_ALIGNED(normal_bf16, uint16_t, fi_vf, 4, 32, step_normal_f32, store_bf16, FI_DIST_NORMAL,
+                              FI_BFLOAT16)
+FI_DEFINE_SIMD_KERNEL_ALIGNED(normal_f16, uint16_t, fi_vf, 4, 32, step_normal_f32, store_f16, FI_DIST_NORMAL,
+                              FI_FLOAT16)
 FI_DEFINE_SIMD_KERNEL(normal_f64, double, fi_vd, 2, step_normal_f64, store_f64, FI_DIST_NORMAL, FI_FLOAT64)
-FI_DEFINE_SIMD_KERNEL(trunc_normal_f32, float, fi_vf, 4, step_trunc_normal_f32, store_f32, FI_DIST_TRUNC_NORMAL,
-                      FI_FLOAT32)
-FI_DEFINE_SIMD_KERNEL(trunc_normal_bf16, uint16_t, fi_vf, 4, step_trunc_normal_f32, store_bf16,
-                      FI_DIST_TRUNC_NORMAL, FI_BFLOAT16)
-FI_DEFINE_SIMD_KERNEL(trunc_normal_f16, uint16_t, fi_vf, 4, step_trunc_normal_f32, store_f16,
-                      FI_DIST_TRUNC_NORMAL, FI_FLOAT16)
+/* 32- and 16-bit truncated normals: one kernel per evaluation mode of contract v2, chosen per call */
+#define FI_DEFINE_TRUNC32_KERNEL(suffix, Tout, store, scalar_dtype)                                          \
+    FI_DEFINE_SIMD_KERNEL(trunc_v1_##suffix, Tout, fi_vf, 4, step_trunc_normal_f32, store, FI_DIST_TRUNC_NORMAL, \
+                          scalar_dtype)                                                                      \
+    FI_DEFINE_SIMD_KERNEL(trunc_f32_##suffix, Tout, fi_vf, 4, step_trunc_f32, store, FI_DIST_TRUNC_NORMAL,    \
+                          scalar_dtype)                                                                      \
+    FI_DEFINE_SIMD_KERNEL_ALIGNED(trunc_reach_##suffix, Tout, fi_vf, 4, 32, step_trunc_reach_f32, store,      \
+                                  FI_DIST_TRUNC_NORMAL, scalar_dtype)                                        \
+    static void FI_K(trunc_normal_##suffix)(void *out, uint64_t count, uint64_t first, const fi_call *call)   \
+    {                                                                                                        \
+        if (call->tn_mode == FI_TN_NORMAL)                                                                   \
+            FI_K(trunc_reach_##suffix)(out, count, first, call);                                             \
+        else if (call->tn_mode == FI_TN_F32)                                                                 \
+            FI_K(trunc_f32_##suffix)(out, count, first, call);                                               \
+        else                                                                                                 \
+            FI_K(trunc_v1_##suffix)(out, count, first, call);                                                \
+    }
+
+FI_DEFINE_TRUNC32_KERNEL(f32, float, store_f32, FI_FLOAT32)
+FI_DEFINE_TRUNC32_KERNEL(bf16, uint16_t, store_bf16, FI_BFLOAT16)
+FI_DEFINE_TRUNC32_KERNEL(f16, uint16_t, store_f16, FI_FLOAT16)
 FI_DEFINE_SIMD_KERNEL(trunc_normal_f64, double, fi_vd, 2, step_trunc_normal_f64, store_f64, FI_DIST_TRUNC_NORMAL,
                       FI_FLOAT64)
 

@@ -78,6 +78,11 @@ static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm256_min_ps((_
 static inline fi_vd fi_vmin_d(fi_vd a, fi_vd b) { return (fi_vd)_mm256_min_pd((__m256d)a, (__m256d)b); }
 static inline int fi_any_l(fi_vl mask) { return _mm256_movemask_pd((__m256d)mask) != 0; }
 static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm256_cvtps_ph((__m256)x, _MM_FROUND_TO_NEAREST_INT); }
+#define FI_HAVE_BLEND_SIGN 1 /* vblendvps: b where m's sign bit is set */
+static inline fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m)
+{
+    return (fi_vf)_mm256_blendv_ps((__m256)a, (__m256)b, (__m256)m);
+}
 
 #define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14
 #define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15

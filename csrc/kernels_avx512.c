@@ -89,6 +89,11 @@ static inline fi_vf fi_vmin_f(fi_vf a, fi_vf b) { return (fi_vf)_mm512_min_ps((_
 static inline fi_vd fi_vmin_d(fi_vd a, fi_vd b) { return (fi_vd)_mm512_min_pd((__m512d)a, (__m512d)b); }
 static inline int fi_any_l(fi_vl mask) { return _mm512_movepi64_mask((__m512i)mask) != 0; }
 static inline fi_vh fi_cvt_f16(fi_vf x) { return (fi_vh)_mm512_cvtps_ph((__m512)x, _MM_FROUND_TO_NEAREST_INT); }
+#define FI_HAVE_BLEND_SIGN 1 /* vpmovd2m + masked blend: b where m's sign bit is set */
+static inline fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m)
+{
+    return (fi_vf)_mm512_mask_blend_ps(_mm512_movepi32_mask((__m512i)m), (__m512)a, (__m512)b);
+}
 
 #define FI_IDX_EVEN32 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30
 #define FI_IDX_ODD32 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31

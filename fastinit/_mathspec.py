@@ -1,4 +1,4 @@
-"""The single specification of fastinit's math approximations (stream contract v1).
+"""The single specification of fastinit's math approximations (stream contract v2).
 
 Every backend (C scalar, the SIMD kernels, and the NumPy backend) evaluates these exact
 coefficients in the exact order documented beside each function, using only IEEE-754
@@ -11,7 +11,7 @@ Changing any value here changes the stream contract: bump ``CONTRACT_VERSION`` a
 frozen vectors in ``tests/vectors.txt``.
 """
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 # --- float32 natural log -------------------------------------------------------------
 # x = 2^e * m, m in (sqrt(1/2), sqrt(2)];  f = m - 1;  s = f / (2 + f);  z = s * s
@@ -135,6 +135,51 @@ PPF_CONST2 = "1.6"
 PPF_QMIN = "0x1.0p-1022"
 # A truncation interval whose mass Phi(beta) - Phi(alpha) is below this is rejected.
 TRUNC_MIN_MASS = "0x1.0p-960"
+
+# --- contract v2: the truncated normal of 32- and 16-bit outputs ---------------------------
+# Per call, in float64 (mirrored frame of v1: pa = Phi(alpha), mass, qb = Phi(-beta) = 1 - Phi(beta)):
+#   alpha <= -NORMAL_F32_REACH and beta >= NORMAL_F32_REACH: the bounds lie beyond every value
+#       the float32 normal generator makes (|z| <= sqrt(-2 ln 2^-24) = 5.77): the elements are
+#       normal_(mean, std)'s, clamped into [a32, b32] (the clamp changes nothing but roundings);
+#   else mass >= TRUNC_F32_MIN_MASS and mass >= TRUNC_F32_MIN_REL * min(pa, qb): float32
+#       evaluation below (p keeps >= 16 bits of u where it is the nearer tail);
+#   else the v1 float64 evaluation, rounded to float32.
+NORMAL_F32_REACH = "6.0"
+TRUNC_F32_MIN_MASS = "0x1.0p-40"
+TRUNC_F32_MIN_REL = "0x1.0p-8"
+# The float32 evaluation, element by element (k = w >> 9, 23 bits; all float32):
+#   u = (k + 0.5) * 2^-23;  p2 = P2A + u * M2;  q2 = Q2B + (1 - u) * M2
+#       (P2A, M2, Q2B: 2 pa, 2 mass, 2 qb rounded to float32; p2 = 2p, q2 = 2(1 - p))
+#   z = ppf_f32(p2, q2);  x = mean32 + (sign * std32) * z;  x = min(max(x, a32), b32)
+#       (a32: the smallest float32 >= a, b32: the largest float32 <= b)
+# ppf_f32(p2, q2) = Phi^-1(p2 / 2) from both tails at once, no division:
+#   d = p2 - q2;  w = -ln(p2 * q2)      (ln: log_f32 above; w = -ln(4p(1-p)) >= 0)
+#   w < PPF32_SPLIT:   z = d * C(w - PPF32_C_CENTER)
+#   else: s = sqrt(w); s < PPF32_TAIL_SPLIT: z = d * T1(s - PPF32_T1_CENTER)
+#                      else:                 z = d * T2(s - PPF32_T2_CENTER)
+#   (C, T1, T2 approximate Phi^-1(p) / (2 (2p - 1)) as a function of w or s = sqrt(w),
+#    Chebyshev fits from tools/fit_coefficients.py, lowest degree first. T1 and T2: Horner.
+#    C (the hot one) by Estrin's scheme, whose dependency chain is 4 products deep instead
+#    of 8: x2 = x*x; x4 = x2*x2; a_j = C[2j] + C[2j+1]*x (j = 0..3);
+#    b0 = a0 + a1*x2; b1 = a2 + a3*x2;  C(x) = (b0 + b1*x4) + C[8]*(x4*x4).
+#    The SIMD kernels evaluate the tail only when a lane of the step needs it.)
+PPF32_SPLIT = "5.0"
+PPF32_C_CENTER = "2.5"
+PPF32_C = (
+    "0x1.0fc8bcp+0", "0x1.652c8ap-3", "-0x1.832a16p-9", "-0x1.d0cd92p-11", "0x1.43bd14p-13",
+    "-0x1.9fb8ecp-19", "-0x1.47e156p-19", "0x1.03d58cp-22", "0x1.129e12p-26",
+)
+PPF32_TAIL_SPLIT = "4.0"
+PPF32_T1_CENTER = "3.125"
+PPF32_T1 = (
+    "0x1.0bc1aep+1", "0x1.6b628ep-1", "0x1.46aa02p-8", "-0x1.eb5018p-9", "0x1.5e6fp-9",
+    "-0x1.d3471ap-10", "0x1.e65d16p-11", "-0x1.df63b4p-13", "-0x1.02cfdap-13", "0x1.7f4ed2p-14",
+)
+PPF32_T2_CENTER = "5.25"
+PPF32_T2 = (
+    "0x1.cdd2a6p+1", "0x1.6dbacep-1", "-0x1.968584p-13", "-0x1.bcd2fp-14", "0x1.43d7f6p-15",
+    "-0x1.4d157p-17", "0x1.589274p-19", "-0x1.0e6ac8p-21",
+)
 
 
 def _value(text: str) -> float:

@@ -27,6 +27,8 @@ _LN2_LO_F32 = F32(spec.scalar("LN2_LO_F32"))
 _LN2_HI_F64 = F64(spec.scalar("LN2_HI_F64"))
 _LN2_LO_F64 = F64(spec.scalar("LN2_LO_F64"))
 _PPF = {k: tuple(spec.floats(f"PPF_{k}")) for k in "ABCDEF"}
+_PPF32 = {k: tuple(F32(c) for c in spec.floats(f"PPF32_{k}")) for k in ("C", "T1", "T2")}
+_PPF32_AT = {k: F32(spec.scalar(f"PPF32_{k}")) for k in ("SPLIT", "C_CENTER", "TAIL_SPLIT", "T1_CENTER", "T2_CENTER")}
 
 
 def _horner(coeffs, x):
@@ -142,6 +144,37 @@ def norm_ppf(p: np.ndarray) -> np.ndarray:
         z[~near] = _horner(_PPF["E"], rf) / _horner(_PPF["F"], rf)
         out[tail] = np.where(lower, -z, z)
     return out
+
+
+# ------------------------------------------- Phi^-1 in float32 (contract v2, truncated normal)
+
+
+def _estrin9(c, x):
+    """c[0] + c[1] x + ... + c[8] x^8 by Estrin's scheme, in the order _mathspec gives."""
+    x2 = x * x
+    x4 = x2 * x2
+    a0, a1, a2, a3 = (c[2 * j] + c[2 * j + 1] * x for j in range(4))
+    b0 = a0 + a1 * x2
+    b1 = a2 + a3 * x2
+    return (b0 + b1 * x4) + c[8] * (x4 * x4)
+
+
+def norm_ppf_f32(p2: np.ndarray, q2: np.ndarray) -> np.ndarray:
+    """Phi^-1(p) in float32 from p2 = 2p and q2 = 2(1 - p), both given with full relative
+    precision (spec: _mathspec PPF32_*): d = p2 - q2, w = -ln(p2 q2), z = d * poly."""
+    p2 = np.asarray(p2, dtype=F32)
+    q2 = np.asarray(q2, dtype=F32)
+    d = p2 - q2
+    w = -log_f32(p2 * q2)
+    z = d * _estrin9(_PPF32["C"], w - _PPF32_AT["C_CENTER"])
+    tail = w >= _PPF32_AT["SPLIT"]
+    if tail.any():
+        s = np.sqrt(w[tail])
+        near = s < _PPF32_AT["TAIL_SPLIT"]
+        t1 = _horner(_PPF32["T1"], s - _PPF32_AT["T1_CENTER"])
+        t2 = _horner(_PPF32["T2"], s - _PPF32_AT["T2_CENTER"])
+        z[tail] = d[tail] * np.where(near, t1, t2)
+    return z
 
 
 # ----------------------------------------------------- scalar float64: exp and Phi

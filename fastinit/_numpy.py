@@ -13,7 +13,9 @@ import numpy as np
 
 from . import _npmath as M
 from ._contract import PHILOX_M0, PHILOX_M1, PHILOX_ROUNDS, PHILOX_W0, PHILOX_W1
-from ._params import FLOAT16, BFLOAT16, FLOAT64, UINT32, trunc_normal_params
+from ._params import (
+    FLOAT16, BFLOAT16, FLOAT64, TN_F32, TN_NORMAL, UINT32, trunc_normal_params, trunc_normal_params32,
+)
 
 NAME = "numpy"
 CHUNK = 1 << 16
@@ -109,17 +111,22 @@ def _uniform_f64(w: np.ndarray, low: float, high: float) -> np.ndarray:
     return x
 
 
-def _normal_pairs_f32(w: np.ndarray, mean: float, std: float) -> np.ndarray:
-    """Box-Muller on words (w[0], w[1]), (w[2], w[3]), ...: returns z interleaved (cos, sin)."""
-    w0, w1 = w[0::2], w[1::2]
+NORMAL_GROUP = 32  # float32 Box-Muller (v2): element 32g + j pairs with 32g + 16 + j (j < 16)
+
+
+def _normal_groups_f32(w: np.ndarray, mean: float, std: float) -> np.ndarray:
+    """Box-Muller on whole groups of 32 words: in each, words 0..15 give the radii and words
+    16..31 the angles of 16 pairs; elements 0..15 are r cos, elements 16..31 r sin."""
+    g = w.reshape(-1, 2, NORMAL_GROUP // 2)
+    w0, w1 = g[:, 0, :], g[:, 1, :]
     u1 = ((w0 >> _U32(8)) + _U32(1)).astype(np.float32) * np.float32(2.0**-24)
     r = np.sqrt(np.float32(-2.0) * M.log_f32(u1))
     cs, sn = M.sincos_turn_f32(w1 >> _U32(8))
     mean32, std32 = np.float32(mean), np.float32(std)
-    out = np.empty(w.shape[0], dtype=np.float32)
-    out[0::2] = mean32 + std32 * (r * cs)
-    out[1::2] = mean32 + std32 * (r * sn)
-    return out
+    out = np.empty(g.shape, dtype=np.float32)
+    out[:, 0, :] = mean32 + std32 * (r * cs)
+    out[:, 1, :] = mean32 + std32 * (r * sn)
+    return out.reshape(-1)
 
 
 def _normal_pairs_f64(w: np.ndarray, mean: float, std: float) -> np.ndarray:
@@ -131,6 +138,20 @@ def _normal_pairs_f64(w: np.ndarray, mean: float, std: float) -> np.ndarray:
     out[0::2] = np.float64(mean) + np.float64(std) * (r * cs)
     out[1::2] = np.float64(mean) + np.float64(std) * (r * sn)
     return out
+
+
+def _trunc_normal_f32(w: np.ndarray, p2a, m2, q2b, std_signed, mean, a32, b32) -> np.ndarray:
+    """The float32 inverse CDF of contract v2 (spec: _mathspec, "the float32 evaluation")."""
+    u = ((w >> _U32(9)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-23)
+    p2 = p2a + u * m2
+    q2 = q2b + (np.float32(1.0) - u) * m2
+    return _clamp_f32(np.float32(mean) + std_signed * M.norm_ppf_f32(p2, q2), a32, b32)
+
+
+def _clamp_f32(x: np.ndarray, a32, b32) -> np.ndarray:
+    """x < a32 ? a32 : x, then x > b32 ? b32 : x (as the C kernels; np.maximum may differ on -0.0)."""
+    x = np.where(x < a32, a32, x)
+    return np.where(x > b32, b32, x)
 
 
 def _trunc_normal_from_u(u: np.ndarray, mean, std, a, b) -> np.ndarray:
@@ -160,11 +181,13 @@ def _gen_uniform(dtype, s: _Stream, first, count, params):
 
 def _gen_normal(dtype, s: _Stream, first, count, params):
     mean, std = params
-    lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
     if dtype == FLOAT64:
+        lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
         z = _normal_pairs_f64(s.words64(lo, hi - lo), mean, std)
     else:
-        z = _normal_pairs_f32(s.words32(lo, hi - lo), mean, std)
+        group = NORMAL_GROUP
+        lo, hi = first // group * group, -(-(first + count) // group) * group  # whole groups
+        z = _normal_groups_f32(s.words32(lo, hi - lo), mean, std)
     return z[first - lo:first - lo + count]
 
 
@@ -172,6 +195,11 @@ def _gen_trunc_normal(dtype, s: _Stream, first, count, params):
     if dtype == FLOAT64:
         u = ((s.words64(first, count) >> _U64(12)).astype(np.float64) + 0.5) * 2.0**-52
         return _trunc_normal_from_u(u, *params)
+    mode, p2a, m2, q2b, std_signed, a32, b32 = trunc_normal_params32(*params)
+    if mode == TN_NORMAL:  # the bounds lie beyond the normal generator's reach
+        return _clamp_f32(_gen_normal(dtype, s, first, count, params[:2]), a32, b32)
+    if mode == TN_F32:
+        return _trunc_normal_f32(s.words32(first, count), p2a, m2, q2b, std_signed, params[0], a32, b32)
     u = ((s.words32(first, count) >> _U32(8)).astype(np.float64) + 0.5) * 2.0**-24
     return _trunc_normal_from_u(u, *params).astype(np.float32)
 

@@ -4,7 +4,7 @@ bit-identical to the C extension), so that fastinit.torch fills a device tensor 
 
 It mirrors ``fastinit._numpy`` (the NumPy backend) function by function: the same chunks,
 word layout, per-element transforms and math (``_npmath``'s evaluation order, ``_mathspec``'s
-coefficients, ``_params.trunc_normal_params``), with two differences forced by torch:
+coefficients, ``_params.trunc_normal_params`` / ``trunc_normal_params32``), with two differences forced by torch:
 
 - torch has no unsigned 32/64-bit arithmetic (``uint32``/``uint64`` tensors lack shifts,
   additions and comparisons), so a 32-bit word is an ``int64`` tensor holding 0 .. 2^32 - 1,
@@ -31,10 +31,12 @@ import torch
 
 from . import _mathspec as spec
 from ._contract import CONSTANT, NORMAL, PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1, TRUNC_NORMAL, UNIFORM
-from ._params import BFLOAT16, FLOAT16, FLOAT64, UINT32, UINT64, trunc_normal_params
+from ._params import (
+    BFLOAT16, FLOAT16, FLOAT64, TN_F32, TN_NORMAL, UINT32, UINT64, trunc_normal_params, trunc_normal_params32,
+)
 
 NAME = "torch"
-CONTRACT_VERSION = 1  # the contract this file implements; tests check it is _mathspec's
+CONTRACT_VERSION = 2  # the contract this file implements; tests check it is _mathspec's
 CHUNK_CPU = 1 << 16
 CHUNK_DEVICE = 1 << 22  # fewer, larger kernel launches on an accelerator
 
@@ -135,6 +137,8 @@ _LN2_LO_F32 = _f32(spec.scalar("LN2_LO_F32"))
 _LN2_HI_F64 = spec.scalar("LN2_HI_F64")
 _LN2_LO_F64 = spec.scalar("LN2_LO_F64")
 _PPF = {k: tuple(spec.floats(f"PPF_{k}")) for k in "ABCDEF"}
+_PPF32 = {k: tuple(_f32(c) for c in spec.floats(f"PPF32_{k}")) for k in ("C", "T1", "T2")}
+_PPF32_AT = {k: _f32(spec.scalar(f"PPF32_{k}")) for k in ("SPLIT", "C_CENTER", "TAIL_SPLIT", "T1_CENTER", "T2_CENTER")}
 
 
 def _horner(coeffs, x: torch.Tensor) -> torch.Tensor:
@@ -300,6 +304,32 @@ def norm_ppf(p: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def _estrin9(c, x: torch.Tensor) -> torch.Tensor:
+    """c[0] + c[1] x + ... + c[8] x^8 by Estrin's scheme, in _npmath._estrin9's order."""
+    x2 = x * x
+    x4 = x2 * x2
+    a0, a1, a2, a3 = (x * c[2 * j + 1] + c[2 * j] for j in range(4))
+    b0 = a1 * x2 + a0
+    b1 = a3 * x2 + a2
+    return (b1 * x4 + b0) + (x4 * x4) * c[8]
+
+
+def norm_ppf_f32(p2: torch.Tensor, q2: torch.Tensor) -> torch.Tensor:
+    """Phi^-1(p) in float32 from p2 = 2p and q2 = 2(1 - p), both with full relative precision
+    (spec: _mathspec PPF32_*; as _npmath.norm_ppf_f32): d = p2 - q2, w = -ln(p2 q2), z = d * poly."""
+    d = p2 - q2
+    w = -log_f32(p2 * q2)
+    z = d * _estrin9(_PPF32["C"], w - _PPF32_AT["C_CENTER"])
+    tail = w >= _PPF32_AT["SPLIT"]
+    if bool(tail.any()):
+        s = sqrt_f32(w[tail])
+        near = s < _PPF32_AT["TAIL_SPLIT"]
+        t1 = _horner(_PPF32["T1"], s - _PPF32_AT["T1_CENTER"])
+        t2 = _horner(_PPF32["T2"], s - _PPF32_AT["T2_CENTER"])
+        z[tail] = d[tail] * torch.where(near, t1, t2)
+    return z
+
+
 # ------------------------------------------------------------- per-element transforms
 
 
@@ -322,17 +352,22 @@ def _uniform_f64(w53: torch.Tensor, low: float, high: float) -> torch.Tensor:
     return x
 
 
-def _normal_pairs_f32(w: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    """Box-Muller on words (w[0], w[1]), (w[2], w[3]), ...: returns z interleaved (cos, sin)."""
-    w0, w1 = w[0::2], w[1::2]
+NORMAL_GROUP = 32  # float32 Box-Muller (v2): element 32g + j pairs with 32g + 16 + j (j < 16)
+
+
+def _normal_groups_f32(w: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    """Box-Muller on whole groups of 32 words: in each, words 0..15 give the radii and words
+    16..31 the angles of 16 pairs; elements 0..15 are r cos, elements 16..31 r sin."""
+    g = w.reshape(-1, 2, NORMAL_GROUP // 2)
+    w0, w1 = g[:, 0, :], g[:, 1, :]
     u1 = ((w0 >> 8) + 1).to(_F32) * 2.0**-24
     r = sqrt_f32(log_f32(u1) * -2.0)
     cs, sn = sincos_turn_f32(w1 >> 8)
     mean32, std32 = _f32(mean), _f32(std)
-    out = torch.empty(w.shape[0], dtype=_F32, device=w.device)
-    out[0::2] = (r * cs) * std32 + mean32
-    out[1::2] = (r * sn) * std32 + mean32
-    return out
+    out = torch.empty(g.shape, dtype=_F32, device=w.device)
+    out[:, 0, :] = (r * cs) * std32 + mean32
+    out[:, 1, :] = (r * sn) * std32 + mean32
+    return out.reshape(-1)
 
 
 def _normal_pairs_f64(w0_53: torch.Tensor, w1_53: torch.Tensor, mean: float, std: float) -> torch.Tensor:
@@ -343,6 +378,20 @@ def _normal_pairs_f64(w0_53: torch.Tensor, w1_53: torch.Tensor, mean: float, std
     out[0::2] = (r * cs) * std + mean
     out[1::2] = (r * sn) * std + mean
     return out
+
+
+def _clamp_f32(x: torch.Tensor, a32, b32) -> torch.Tensor:
+    """x < a32 ? a32 : x, then x > b32 ? b32 : x (as the C kernels and _numpy._clamp_f32)."""
+    x = torch.where(x < float(a32), float(a32), x)
+    return torch.where(x > float(b32), float(b32), x)
+
+
+def _trunc_normal_f32(w: torch.Tensor, p2a, m2, q2b, std_signed, mean, a32, b32) -> torch.Tensor:
+    """The float32 inverse CDF of contract v2 (spec: _mathspec, "the float32 evaluation")."""
+    u = ((w >> 9).to(_F32) + 0.5) * 2.0**-23
+    p2 = u * float(m2) + float(p2a)
+    q2 = (1.0 - u) * float(m2) + float(q2b)
+    return _clamp_f32(norm_ppf_f32(p2, q2) * float(std_signed) + _f32(mean), a32, b32)
 
 
 def _trunc_normal_from_u(u: torch.Tensor, mean, std, a, b) -> torch.Tensor:
@@ -372,12 +421,14 @@ def _gen_uniform(dtype, s: _Stream, first, count, params):
 
 def _gen_normal(dtype, s: _Stream, first, count, params):
     mean, std = params
-    lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
     if dtype == FLOAT64:
+        lo, hi = first & ~1, (first + count + 1) & ~1  # whole pairs around the range
         w = s.words64_shifted(lo, hi - lo, 11)
         z = _normal_pairs_f64(w[0::2], w[1::2], mean, std)
     else:
-        z = _normal_pairs_f32(s.words32(lo, hi - lo), mean, std)
+        group = NORMAL_GROUP
+        lo, hi = first // group * group, -(-(first + count) // group) * group  # whole groups
+        z = _normal_groups_f32(s.words32(lo, hi - lo), mean, std)
     return z[first - lo:first - lo + count]
 
 
@@ -385,6 +436,11 @@ def _gen_trunc_normal(dtype, s: _Stream, first, count, params):
     if dtype == FLOAT64:
         u = (s.words64_shifted(first, count, 12).to(_F64) + 0.5) * 2.0**-52
         return _trunc_normal_from_u(u, *params)
+    mode, p2a, m2, q2b, std_signed, a32, b32 = trunc_normal_params32(*params)
+    if mode == TN_NORMAL:  # the bounds lie beyond the normal generator's reach
+        return _clamp_f32(_gen_normal(dtype, s, first, count, params[:2]), a32, b32)
+    if mode == TN_F32:
+        return _trunc_normal_f32(s.words32(first, count), p2a, m2, q2b, std_signed, params[0], a32, b32)
     u = ((s.words32(first, count) >> 8).to(_F64) + 0.5) * 2.0**-24
     return _trunc_normal_from_u(u, *params).to(_F32)
 

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+import fastinit as fi
+
 from conftest import ROOT
 
 
@@ -53,4 +55,4 @@ def test_bench_rejects_nonpositive_sizes():
 def test_info_names_backend_and_contract():
     out = _run("info")
     assert out.returncode == 0
-    assert "stream contract v1" in out.stdout and "backend:" in out.stdout
+    assert f"stream contract v{fi.CONTRACT_VERSION}" in out.stdout and fi.CONTRACT_VERSION == 2 and "backend:" in out.stdout

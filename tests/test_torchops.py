@@ -21,12 +21,14 @@ TORCH_DTYPES = {FLOAT32: torch.float32, FLOAT64: torch.float64, BFLOAT16: torch.
 NP_RAW = {FLOAT32: np.float32, FLOAT64: np.float64, BFLOAT16: np.uint16, FLOAT16: np.uint16}
 DTYPES = [FLOAT32, FLOAT64, BFLOAT16, FLOAT16]
 DEFAULTS = {"uniform": (-0.5, 2.0), "normal": (0.25, 3.0), "trunc_normal": (0.0, 1.0, -2.0, 2.0)}
-EXTRA_PARAMS = {  # the parameter sets of tests/test_backends.py
+EXTRA_PARAMS = {  # the parameter sets of tests/test_backends.py, plus (0, 1, 5, 9): a float32
+    # truncated normal (v2) whose draws take both tail polynomials of norm_ppf_f32 (PPF32_T1, T2)
     "uniform": [(0.0, 1.0), (-3.0, -3.0), (1e-3, 1e-3 + 1e-9), (-1e4, 1e4)],
     "normal": [(0.0, 1.0), (0.0, 0.0), (-7.0, 1e-3), (1e3, 30.0)],
     "trunc_normal": [(0.0, 1.0, -2.0, 2.0), (0.0, 0.002, -2.0, 2.0), (0.0, 1.0, 4.0, 5.0),
                      (0.0, 1.0, -5.0, -4.0), (2.0, 0.5, float("-inf"), 1.0), (0.0, 1.0, 0.0, float("inf")),
-                     (0.0, 1.0, 8.0, 8.5), (0.0, 0.0, -1.0, 1.0), (0.0, 1.0, 0.25, 0.25 + 1e-7)],
+                     (0.0, 1.0, 8.0, 8.5), (0.0, 0.0, -1.0, 1.0), (0.0, 1.0, 0.25, 0.25 + 1e-7),
+                     (0.0, 1.0, 5.0, 9.0)],
 }
 SIZES = [1, 3, 4, 5, 1023, (1 << 17) + 3]  # the last spans three CPU chunks of the torch backend
 OFFSETS = [0, 1, 2, 3, 5, (1 << 33) + 1, 2**32 * 4 - 7, 2**64 - 41]  # 2^32 * 4 - 7: across a block carry

@@ -1,4 +1,4 @@
-"""Known-answer vectors of Philox4x32-10 and the frozen regression vectors of stream contract v1
+"""Known-answer vectors of Philox4x32-10 and the frozen regression vectors of the stream contract (v2)
 (tests/vectors.txt), on the NumPy backend and under every instruction-set level of the C
 extension this CPU runs. A failure here means the stream changed."""
 from __future__ import annotations
@@ -89,7 +89,7 @@ def test_vector_file_covers_the_truncated_tails_and_the_simd_paths():
 
 def test_vector_file_records_the_contract_version_it_freezes():
     versions = [int(p.values[0][0]) for p in _lines("contract")]
-    assert versions == [fi.CONTRACT_VERSION] == [1]
+    assert versions == [fi.CONTRACT_VERSION] == [2]
     if "c" in BACKENDS:
         from fastinit import _core
 

@@ -12,6 +12,10 @@ rounded to the target precision:
 - sin:  sin(pi/2*f) = f*S(f^2),   f in [-1/2, 1/2]  (angle measured in quarter turns)
 - cos:  cos(pi/2*f) = 1 + f^2*C(f^2)
 - exp:  Taylor coefficients 1/k! (used only for Phi, once per call)
+- Phi^-1 in float32 (contract v2): H = Phi^-1(p) / (2 (2p - 1)) as a function of
+        w = -ln(4 p (1 - p)) on [0, 5] (PPF32_C, centred at 2.5, 9 coefficients) and of
+        s = sqrt(w) on [sqrt(5), 4] (PPF32_T1, centred at 3.125, 10) and [4, 6.6]
+        (PPF32_T2, centred at 5.25, 8); 6.6 covers tail probabilities down to 2^-64
 
 Run: python tools/fit_coefficients.py
 """
@@ -46,6 +50,21 @@ def p_cos(t):
     return (mp.cos(mp.pi / 2 * f) - 1) / t
 
 
+def h_of_w(w):
+    """Phi^-1(p) / (2 (2p - 1)) with w = -ln(4 p (1 - p)), p > 1/2 (the function is even)."""
+    w = mp.mpf(w)
+    if w == 0:
+        return mp.sqrt(2 * mp.pi) / 4
+    x = mp.sqrt(-mp.expm1(-w))  # 2p - 1
+    return mp.sqrt(2) * mp.erfinv(x) / (2 * x)
+
+
+def centred_fit(func, lo, hi, n, centre):
+    """Chebyshev fit of func(centre + t) for t in [lo - centre, hi - centre], lowest degree first."""
+    coeffs = mp.chebyfit(lambda t: func(t + centre), [lo - centre, hi - centre], n)
+    return list(reversed(coeffs))
+
+
 def as_f32_hex(x):
     import numpy as np
     return float(np.float32(float(x))).hex()
@@ -76,6 +95,9 @@ def main():
     print("LN2_HI_F32, LN2_LO_F32 =", hi32.hex(), lo32.hex())
     print("LN2_HI_F64, LN2_LO_F64 =", hi64.hex(), lo64.hex())
     print("EXP_F64 =", [as_f64_hex(1 / mp.factorial(k)) for k in range(0, 15)])
+    print("PPF32_C =", [as_f32_hex(c) for c in centred_fit(h_of_w, 0, 5, 9, 2.5)])
+    print("PPF32_T1 =", [as_f32_hex(c) for c in centred_fit(lambda s: h_of_w(s * s), mp.sqrt(5), 4, 10, 3.125)])
+    print("PPF32_T2 =", [as_f32_hex(c) for c in centred_fit(lambda s: h_of_w(s * s), 4, 6.6, 8, 5.25)])
     print("INV_LN2 =", float(1 / ln2).hex(), " INV_SQRT_2PI =", float(1 / mp.sqrt(2 * mp.pi)).hex())
 
 

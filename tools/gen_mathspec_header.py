@@ -40,7 +40,11 @@ def render() -> str:
     for name in ("LN_F32", "SIN_F32", "COS_F32"):
         for i, c in enumerate(spec.floats(name)):
             out.append(f"#define FI_{name}_{i} {_f32(c)}")
-    for name in ("LN2_HI_F32", "LN2_LO_F32"):
+    for name in ("PPF32_C", "PPF32_T1", "PPF32_T2"):
+        for i, c in enumerate(spec.floats(name)):
+            out.append(f"#define FI_{name}_{i} {_f32(c)}")
+    for name in ("LN2_HI_F32", "LN2_LO_F32", "PPF32_SPLIT", "PPF32_C_CENTER", "PPF32_TAIL_SPLIT",
+                 "PPF32_T1_CENTER", "PPF32_T2_CENTER"):
         out.append(f"#define FI_{name} {_f32(spec.scalar(name))}")
     out.append("")
     for name in ("LN_F64", "SIN_F64", "COS_F64", "EXP_F64"):
@@ -48,7 +52,7 @@ def render() -> str:
             out.append(f"#define FI_{name}_{i} {_f64(c)}")
     for name in ("LN2_HI_F64", "LN2_LO_F64", "INV_LN2_F64", "INV_SQRT_2PI_F64", "PHI_SPLIT",
                  "PPF_SPLIT1", "PPF_CONST1", "PPF_SPLIT2", "PPF_CONST2", "PPF_QMIN",
-                 "TRUNC_MIN_MASS"):
+                 "TRUNC_MIN_MASS", "NORMAL_F32_REACH", "TRUNC_F32_MIN_MASS", "TRUNC_F32_MIN_REL"):
         out.append(f"#define FI_{name} {_f64(spec.scalar(name))}")
     out.append(f"#define FI_PHI_SERIES_TERMS {spec.PHI_SERIES_TERMS}")
     out.append(f"#define FI_PHI_CF_DEPTH {spec.PHI_CF_DEPTH}")

@@ -149,9 +149,11 @@ def _clang_cl_objects(tmp_path):
     for name in CLANG_CL_FILES:
         obj = tmp_path / (name[:-2] + ".obj")
         # /GS-: clang-cl's stack cookies need the MSVC runtime's __security_cookie, which
-        # mingw-w64 lacks (a real clang-cl build keeps setuptools' defaults, /GS included)
+        # mingw-w64 lacks; -mno-stack-arg-probe: frames over a page (the AVX-512 truncated
+        # normal) call the MSVC runtime's __chkstk, which mingw-w64 lacks too (it has
+        # ___chkstk_ms). A real clang-cl build keeps setuptools' defaults, /GS and probes included.
         build = subprocess.run(["clang", "--driver-mode=cl", "--target=x86_64-pc-windows-msvc", "/c", "/nologo", "/W4",
-                                "/WX", "/GS-", *flags, *mingw_headers, f"-I{ROOT / 'csrc'}", f"/Fo{obj}", "--",
+                                "/WX", "/GS-", "/clang:-mno-stack-arg-probe", *flags, *mingw_headers, f"-I{ROOT / 'csrc'}", f"/Fo{obj}", "--",
                                 str(ROOT / "csrc" / name)], capture_output=True, text=True)
         assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
         objects.append(obj)

@@ -31,18 +31,7 @@ def _task_ticks() -> dict[str, int]:
     return ticks
 
 
-def _filler(library: str, dist: str, buf: np.ndarray, params: tuple[float, ...]):
-    if library == "fastinit":
-        import fastinit as fi
-
-        fn = {"uniform": fi.uniform_, "normal": fi.normal_, "trunc_normal": fi.trunc_normal_}[dist]
-        return lambda: fn(buf, *params, seed=1)
-    import torch
-
-    t = _bench.torch_view(buf)
-    fn = {"uniform": torch.nn.init.uniform_, "normal": torch.nn.init.normal_,
-          "trunc_normal": torch.nn.init.trunc_normal_}[dist]
-    return lambda: fn(t, *params)
+_filler = fill_targets.filler
 
 
 @pytest.mark.parametrize("name", list(fill_targets.CASES))

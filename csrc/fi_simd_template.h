@@ -1,13 +1,14 @@
 /* The SIMD kernels, written once with GCC/clang vector extensions and instantiated per
- * instruction set by kernels_avx2.c and kernels_avx512.c (each compiled for its target).
+ * instruction set by kernels_avx2.c, kernels_avx512.c and kernels_neon.c (each compiled for its
+ * target).
  *
  * Every operation here is the vector form of the scalar one in fi_math.h / kernels_scalar.c,
  * in the same order and precision, so each lane rounds exactly as the scalar code does:
  * the SIMD kernels are bit-identical to the scalar ones (tests/test_isa.py checks every ISA).
  *
  * The including file defines, before including this header:
- *   FI_VBYTES                vector width in bytes (32 or 64)
- *   FI_ISA_NAME              token for kernel names (avx2, avx512)
+ *   FI_VBYTES                vector width in bytes (16 NEON, 32 AVX2, 64 AVX-512)
+ *   FI_ISA_NAME              token for kernel names (neon, avx2, avx512)
  *   FI_NV                    vectors per step (even): independent Philox chains
  *   fi_vu fi_philox_first_v(fi_vq r0, fi_vu c)
  *                            the state after round 0 (see vstream below) from r0 and the

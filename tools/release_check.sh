@@ -66,7 +66,7 @@ top = members[0].split("/")[0]
 rel = {m[len(top) + 1:] for m in members if "/" in m}
 for need in ("pyproject.toml", "setup.py", "LICENSE", "README.md", "fastinit/_core.pyx", "fastinit/py.typed",
              "csrc/fastinit.h", "csrc/fi_internal.h", "csrc/fi_simd_template.h", "csrc/threads.c",
-             "tests/vectors.txt", "tests/c/test_vectors.c"):
+             "tests/vectors.txt", "tests/c/test_vectors.c", "tools/insn_count_fill.c", "tools/kernel_ab.c"):
     if need not in rel:
         problems.append(f"sdist lacks {need}")
 print(f"wheel: {len(names)} files; sdist: {len(rel)} files")

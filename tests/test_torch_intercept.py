@@ -345,6 +345,43 @@ def test_timm_trunc_normal_is_one_fastinit_fill_bit_for_bit(dtype):
     assert torch.equal(w, expect)
 
 
+class OpSpy(TorchDispatchMode):
+    """Records the name of every aten op that runs."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.seen.append(func.overloadpacket.__name__)
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("std", [0.02, 0.1])
+def test_timm_trunc_normal_at_its_default_bounds_is_one_fill_without_torchs_clamp(std):
+    # a=-2, b=2 is 100 (20) std: timm's cdf of a rounds to 0, so erfinv gives -inf and only the
+    # clamp says where the bounds are; it must become the fill's bounds, not a pass of torch's clamp
+    wi = _timm_weight_init()
+    seed = _seed_after(16)
+    spy = OpSpy()
+    with spy, I.patch():
+        w = wi.trunc_normal_(torch.empty(300, 200), std=std)
+    assert not any(name.startswith("clamp") for name in spy.seen), spy.seen
+    expect = torch.from_numpy(fi.trunc_normal((300, 200), 0.0, std, -2.0, 2.0, seed=seed))
+    assert torch.equal(w, expect)
+
+
+def test_a_clamp_near_an_infinite_soft_bound_still_runs_in_torch():
+    # erfinv of U(-1, 1) scaled has infinite soft bounds; a clamp at 3 std cuts the distribution
+    seed = _seed_after(17)
+    with I.patch():
+        w = torch.empty(2000).uniform_(-1.0, 1.0).erfinv_().mul_(0.5 * math.sqrt(2.0)).clamp_(-1.5, 1.5)
+    # written as the pending truncated normal (infinite bounds), then clamped by torch
+    z = torch.from_numpy(fi.trunc_normal(2000, 0.0, 0.5, -math.inf, math.inf, seed=seed))
+    assert torch.equal(w, z.clamp(-1.5, 1.5))
+    assert int((w.abs() == 1.5).sum()) > 0  # the clamp put mass at the bounds, as torch's would
+
+
 def test_ops_that_are_not_one_fill_write_the_pending_fill_then_run_in_torch():
     seed = _seed_after(14)
     with I.patch():

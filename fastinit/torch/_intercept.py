@@ -54,6 +54,10 @@ from ._streams import _naming, _stream_args
 _FALL = object()  # a handler's answer: let torch run the call
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
 _SQRT2 = math.sqrt(2.0)
+# a clamp this many std from the mean cuts off a mass below 6e-17 (Phi(-8.3) = 5.2e-17), less
+# than any 53-bit uniform resolves; torch's and timm's cdf, (1 + erf(x / sqrt(2))) / 2 in
+# float64, is exactly 0 (or 1) from about 8.5 std on
+_FAR_STD = 8.3
 
 
 class _Pending:
@@ -351,10 +355,20 @@ def _transform(p: _Pending, op: str, args: tuple, kwargs: dict) -> bool:
         if low is None or high is None or set(bounds) - {"min", "max"} or p.dist != TRUNC_NORMAL:
             return False
         mean, std, a, b = p.params
+        if p.phase == "soft":
+            # bounds computed in float from erfinv(2 cdf - 1): the clamp states them exactly.
+            # A bound whose cdf rounded to exactly 0 or 1 gave an infinite soft bound; a clamp
+            # at least _FAR_STD away then states the caller's bound, far beyond anything the
+            # generator reaches (timm's trunc_normal_(std=0.02) with its default a=-2, b=2:
+            # 100 std, which torch's own clamp would otherwise run on the whole tensor)
+            if a == -math.inf and low > -math.inf and (low - mean) / std <= -_FAR_STD:
+                a = low
+            if b == math.inf and high < math.inf and (high - mean) / std >= _FAR_STD:
+                b = high
         slack = 1e-6 * (b - a) if math.isfinite(b - a) else 0.0
         if low > a + slack or high < b - slack:  # the clamp cuts into the distribution
             return False
-        if p.phase == "soft":  # bounds computed in float: the clamp states them exactly
+        if p.phase == "soft":
             a = low if abs(low - a) <= slack else a
             b = high if abs(high - b) <= slack else b
             p.phase = None

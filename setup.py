@@ -93,6 +93,9 @@ def extensions():
     ext = Extension(
         "fastinit._core",
         sources=["fastinit/_core.pyx"] + sorted(glob("csrc/*.c")),
+        # the headers too: the SIMD kernels are written in fi_simd_template.h, and without this
+        # a rebuild after editing it kept the old objects (the .c files had not changed)
+        depends=sorted(glob("csrc/*.h")),
         include_dirs=["csrc"],
         libraries=[] if sys.platform == "win32" else ["m", "pthread"],
     )

@@ -114,6 +114,30 @@ static inline fi_vf v_log_bits_f32(fi_vu bits, int bias)
 
 static inline fi_vf v_log_f32(fi_vf x) { return v_log_bits_f32((fi_vu)x, 127); }
 
+/* v_log_bits_f32 on n vectors (n <= FI_NV, a constant after inlining), each stage over all n
+ * before the next: the same operations per lane, with the n dependency chains (the division
+ * above all) side by side in program order, which GCC's scheduler does not find on its own */
+static inline void v_log_bits_f32_n(const fi_vu *bits, const int bias, fi_vf *out, const int n)
+{
+    fi_vf f[FI_NV], s[FI_NV], ef[FI_NV];
+    for (int h = 0; h < n; h++) {
+        fi_vi e = (fi_vi)(bits[h] >> 23) - bias;
+        fi_vu mbits = (bits[h] & 0x7FFFFFu) | 0x3F800000u;
+        const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
+        mbits -= (fi_vu)big & 0x00800000u;
+        e -= big;
+        f[h] = (fi_vf)mbits - 1.0f;
+        ef[h] = __builtin_convertvector(e, fi_vf);
+    }
+    for (int h = 0; h < n; h++)
+        s[h] = f[h] / (2.0f + f[h]);
+    for (int h = 0; h < n; h++) {
+        const fi_vf z = s[h] * s[h];
+        const fi_vf r = z * ((FI_LN_F32_2 * z + FI_LN_F32_1) * z + FI_LN_F32_0);
+        out[h] = ef[h] * FI_LN2_HI_F32 + (f[h] - (s[h] * (f[h] - r) - ef[h] * FI_LN2_LO_F32));
+    }
+}
+
 static inline fi_vd v_log_f64(fi_vd x)
 {
     const fi_vq bits = (fi_vq)x;
@@ -429,10 +453,26 @@ static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out
 {
     fi_vu w[FI_NV];
     vstream_next_raw(vs, w);
-#pragma GCC unroll 8
-    for (int h = 0; h < FI_NV; h++) {
-        if (h % (2 * FI_NH) < FI_NH) /* a radius vector; its angle is FI_NH vectors on */
-            box_muller_f32_v(fi_words_shr8_v(w[h]), fi_words_v(w[h + FI_NH]), k, &out[h], &out[h + FI_NH]);
+    enum { NP = FI_NV / 2 }; /* pairs of vectors a step */
+    fi_vf lg[NP], r[NP], cs[NP], sn[NP];
+    int rad[NP], ang[NP];
+    for (int j = 0, h = 0; h < FI_NV; h++) {
+        if (h % (2 * FI_NH) < FI_NH) { /* a radius vector; its angle is FI_NH vectors on */
+            rad[j] = h;
+            ang[j++] = h + FI_NH;
+        }
+    }
+    fi_vu nb[NP];
+    for (int j = 0; j < NP; j++) /* bits of n = k + 1 as an exact float: v_log_u24_f32's input */
+        nb[j] = (fi_vu)__builtin_convertvector((fi_vi)(fi_words_shr8_v(w[rad[j]]) + 1u), fi_vf);
+    v_log_bits_f32_n(nb, 127 + 24, lg, NP);
+    for (int j = 0; j < NP; j++)
+        r[j] = fi_vsqrt_f(-2.0f * lg[j]);
+    for (int j = 0; j < NP; j++)
+        v_sincos_word_f32(fi_words_v(w[ang[j]]), &cs[j], &sn[j]);
+    for (int j = 0; j < NP; j++) {
+        out[rad[j]] = k->mean32 + k->std32 * (r[j] * cs[j]);
+        out[ang[j]] = k->mean32 + k->std32 * (r[j] * sn[j]);
     }
 }
 
@@ -469,6 +509,17 @@ static const float fi_ppf32_t1[10] = {FI_PPF32_T1_0, FI_PPF32_T1_1, FI_PPF32_T1_
 static const float fi_ppf32_t2[8] = {FI_PPF32_T2_0, FI_PPF32_T2_1, FI_PPF32_T2_2, FI_PPF32_T2_3,
                                      FI_PPF32_T2_4, FI_PPF32_T2_5, FI_PPF32_T2_6, FI_PPF32_T2_7};
 
+/* d = p2 - q2 and p2 q2 of norm_ppf_f32 (kernels_scalar.c) from raw words */
+static inline void trunc_f32_dp(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *prod)
+{
+    const fi_vi kk = (fi_vi)(fi_words_shr8_v(raw) >> 1); /* w >> 9 */
+    const fi_vf u = (__builtin_convertvector(kk, fi_vf) + 0.5f) * 0x1.0p-23f;
+    const fi_vf p2 = k->tn_p2a + u * k->tn_m2;
+    const fi_vf q2 = k->tn_q2b + (1.0f - u) * k->tn_m2;
+    *d = p2 - q2;
+    *prod = p2 * q2;
+}
+
 /* p2, q2, d = p2 - q2 and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
 static inline void trunc_f32_pq(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *w)
 {
@@ -489,9 +540,17 @@ static inline void step_trunc_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[
     fi_vu raw[FI_NV];
     vstream_next_raw(vs, raw);
     fi_vi tail = {0};
+    fi_vf dd[FI_NV], ww[FI_NV], prod[FI_NV];
+    for (int h = 0; h < FI_NV; h++)
+        trunc_f32_dp(raw[h], k, &dd[h], &prod[h]);
+    fi_vu pb[FI_NV];
+    for (int h = 0; h < FI_NV; h++)
+        pb[h] = (fi_vu)prod[h];
+    v_log_bits_f32_n(pb, 127, ww, FI_NV); /* v_log_f32 of each product */
+    for (int h = 0; h < FI_NV; h++)
+        ww[h] = -ww[h];
     for (int h = 0; h < FI_NV; h++) {
-        fi_vf d, w;
-        trunc_f32_pq(raw[h], k, &d, &w);
+        const fi_vf d = dd[h], w = ww[h];
         tail |= w >= FI_PPF32_SPLIT;
         const fi_vf x = w - FI_PPF32_C_CENTER, x2 = x * x, x4 = x2 * x2;
         const fi_vf a0 = FI_PPF32_C_0 + FI_PPF32_C_1 * x, a1 = FI_PPF32_C_2 + FI_PPF32_C_3 * x;

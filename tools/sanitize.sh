@@ -37,7 +37,10 @@ start=$(date +%s)
 (cd "$work" && FASTINIT_SANITIZE=1 "$python" setup.py -q build_ext --inplace >build.log 2>&1) \
   || { cat "$work/build.log" >&2; exit 1; }
 so=$(ls "$work"/fastinit/_core*.so)
-if ! ldd "$so" | grep -q libasan; then
+# ldd's output in a variable first: with pipefail, `ldd | grep -q` fails whenever grep exits at
+# its match before ldd has written the rest (ldd then dies of SIGPIPE); it did in one CI run
+libs=$(ldd "$so")
+if ! grep -q libasan <<<"$libs"; then
   echo "sanitize.sh: $so is not linked against libasan" >&2
   exit 1
 fi

@@ -95,28 +95,13 @@ static inline fi_vd small_i64_to_f64(fi_vl e)
 
 /* math: vector forms of fi_math.h ------------------------------------------------------- */
 
-/* ln of 2^(e - bias) m from the bits of a positive normal float x = 2^(e - 127) m: bias 127 is
- * fi_log_f32(x); a larger bias lowers the exponent for free (v_log_u24_f32) */
-static inline fi_vf v_log_bits_f32(fi_vu bits, int bias)
-{
-    fi_vi e = (fi_vi)(bits >> 23) - bias;
-    fi_vu mbits = (bits & 0x7FFFFFu) | 0x3F800000u;
-    const fi_vi big = (fi_vi)(mbits > 0x3FB504F3u);
-    mbits -= (fi_vu)big & 0x00800000u;
-    e -= big;
-    const fi_vf f = (fi_vf)mbits - 1.0f;
-    const fi_vf s = f / (2.0f + f);
-    const fi_vf z = s * s;
-    const fi_vf r = z * ((FI_LN_F32_2 * z + FI_LN_F32_1) * z + FI_LN_F32_0);
-    const fi_vf ef = __builtin_convertvector(e, fi_vf);
-    return ef * FI_LN2_HI_F32 + (f - (s * (f - r) - ef * FI_LN2_LO_F32));
-}
-
-static inline fi_vf v_log_f32(fi_vf x) { return v_log_bits_f32((fi_vu)x, 127); }
-
-/* v_log_bits_f32 on n vectors (n <= FI_NV, a constant after inlining), each stage over all n
- * before the next: the same operations per lane, with the n dependency chains (the division
- * above all) side by side in program order, which GCC's scheduler does not find on its own */
+/* ln of 2^(e - bias) m from the bits of a positive normal float x = 2^(e - 127) m, on n vectors
+ * (n <= FI_NV, a constant after inlining): bias 127 is fi_log_f32(x) per lane; a larger bias
+ * lowers the exponent for free (the float32 normal's radius). Each stage runs over all n
+ * vectors before the next, so the n dependency chains (the division above all) sit side by
+ * side in program order: GCC did not interleave them on its own, and the float32 inverse-CDF
+ * truncated normal, 8 logs a step, ran 1.39-1.43x faster staged (tools/kernel_ab.sh,
+ * KAB_TRUNC_K=2, 1 MiB in cache; the same bits). */
 static inline void v_log_bits_f32_n(const fi_vu *bits, const int bias, fi_vf *out, const int n)
 {
     fi_vf f[FI_NV], s[FI_NV], ef[FI_NV];
@@ -136,6 +121,14 @@ static inline void v_log_bits_f32_n(const fi_vu *bits, const int bias, fi_vf *ou
         const fi_vf r = z * ((FI_LN_F32_2 * z + FI_LN_F32_1) * z + FI_LN_F32_0);
         out[h] = ef[h] * FI_LN2_HI_F32 + (f[h] - (s[h] * (f[h] - r) - ef[h] * FI_LN2_LO_F32));
     }
+}
+
+static inline fi_vf v_log_f32(fi_vf x)
+{
+    const fi_vu bits = (fi_vu)x;
+    fi_vf out;
+    v_log_bits_f32_n(&bits, 127, &out, 1);
+    return out;
 }
 
 static inline fi_vd v_log_f64(fi_vd x)
@@ -405,11 +398,6 @@ static inline void step_uniform_f32(fi_vstream *vs, const fi_vconst *k, fi_vf ou
 static inline fi_vf fi_vblend_sign_f(fi_vf a, fi_vf b, fi_vi m) { return vsel_f(m >> 31, b, a); }
 #endif
 
-/* ln(n 2^-24) for n = 1 .. 2^24 given as an exact float: v_log_f32 of u1 = n 2^-24 (the same
- * bits: the bits of u1 are those of n with the exponent lowered by 24, so that shift goes into
- * the exponent's bias instead of a multiply) */
-static inline fi_vf v_log_u24_f32(fi_vf n) { return v_log_bits_f32((fi_vu)n, 127 + 24); }
-
 /* fi_sincos_turn_f32 of k = w >> 8 on every lane, from the word w itself, with the same bits
  * in fewer operations: with v = w + 2^29 (mod 2^32), the quadrant q of fi_sincos_turn_f32
  * (after its fold) is v >> 30, and its signed fraction r is the low 22 bits of k read as
@@ -429,17 +417,6 @@ static inline void v_sincos_word_f32(fi_vu w, fi_vf *cos_out, fi_vf *sin_out)
     *sin_out = (fi_vf)((fi_vu)fi_vblend_sign_f(s, c, (fi_vi)v1) ^ sin_sign);
 }
 
-/* Box-Muller on one vector of radius words (>> 8) and one of angle words (whole), in memory order */
-static inline void box_muller_f32_v(fi_vu k_radius, fi_vu w_angle, const fi_vconst *k, fi_vf *z_cos, fi_vf *z_sin)
-{
-    const fi_vf n = __builtin_convertvector((fi_vi)(k_radius + 1u), fi_vf);
-    const fi_vf r = fi_vsqrt_f(-2.0f * v_log_u24_f32(n));
-    fi_vf cs, sn;
-    v_sincos_word_f32(w_angle, &cs, &sn);
-    *z_cos = k->mean32 + k->std32 * (r * cs);
-    *z_sin = k->mean32 + k->std32 * (r * sn);
-}
-
 /* Contract v2 pairing: in each group of 32 words, word j (j < 16) is the radius and word 16 + j
  * the angle of the pair whose r cos is element j and r sin element 16 + j. A group is 2 FI_NH
  * consecutive vectors, so the pairs are whole vectors: no shuffle (v1 paired neighbouring
@@ -449,6 +426,8 @@ static inline void box_muller_f32_v(fi_vu k_radius, fi_vu w_angle, const fi_vcon
 #error "FI_NV must hold whole Box-Muller groups of 32 words"
 #endif
 
+/* Box-Muller on the step's pairs of vectors, each stage (log, square root, sine and cosine,
+ * scaling) over all pairs before the next, for the same reason as v_log_bits_f32_n */
 static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[FI_NV])
 {
     fi_vu w[FI_NV];
@@ -463,7 +442,10 @@ static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out
         }
     }
     fi_vu nb[NP];
-    for (int j = 0; j < NP; j++) /* bits of n = k + 1 as an exact float: v_log_u24_f32's input */
+    /* ln(u1), u1 = n 2^-24 for n = k + 1 = 1 .. 2^24: v_log_f32 of u1 from the bits of n as an
+     * exact float, which are u1's with the exponent 24 higher, so the 2^-24 goes into the
+     * exponent's bias instead of a multiply (the same bits) */
+    for (int j = 0; j < NP; j++)
         nb[j] = (fi_vu)__builtin_convertvector((fi_vi)(fi_words_shr8_v(w[rad[j]]) + 1u), fi_vf);
     v_log_bits_f32_n(nb, 127 + 24, lg, NP);
     for (int j = 0; j < NP; j++)
@@ -520,15 +502,12 @@ static inline void trunc_f32_dp(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *
     *prod = p2 * q2;
 }
 
-/* p2, q2, d = p2 - q2 and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
+/* d and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
 static inline void trunc_f32_pq(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *w)
 {
-    const fi_vi kk = (fi_vi)(fi_words_shr8_v(raw) >> 1); /* w >> 9 */
-    const fi_vf u = (__builtin_convertvector(kk, fi_vf) + 0.5f) * 0x1.0p-23f;
-    const fi_vf p2 = k->tn_p2a + u * k->tn_m2;
-    const fi_vf q2 = k->tn_q2b + (1.0f - u) * k->tn_m2;
-    *d = p2 - q2;
-    *w = -v_log_f32(p2 * q2);
+    fi_vf prod;
+    trunc_f32_dp(raw, k, d, &prod);
+    *w = -v_log_f32(prod);
 }
 
 /* norm_ppf_f32 on FI_NV vectors: the central polynomial (Estrin's scheme: a short dependency

@@ -133,12 +133,6 @@ def llama_config():
                        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64)
 
 
-def llama_scheme() -> dict:
-    import fastinit.torch as I
-
-    return {"*norm.weight": I.ones_}  # LlamaRMSNorm has no reset_parameters()
-
-
 def build(kind: str) -> nn.Module:
     """The model of a case, on ``meta``."""
     with torch.device("meta"):
@@ -181,7 +175,9 @@ def _initialize(model: nn.Module, kind: str, how: str) -> None:
         with I.patch():
             model.init_weights()
         return
-    scheme = {"toy": toy_scheme, "transformer": dict, "llama": llama_scheme, "captured": dict}[kind]()
+    # HF Llama needs no scheme: init_model runs transformers' own init_weights(), which sets
+    # the RMSNorm weights LlamaRMSNorm's missing reset_parameters() would leave unwritten
+    scheme = {"toy": toy_scheme, "transformer": dict, "llama": dict, "captured": dict}[kind]()
     I.init_model(model, SEED, scheme=scheme, progress=False)
 
 

@@ -31,9 +31,6 @@ def _task_ticks() -> dict[str, int]:
     return ticks
 
 
-_filler = fill_targets.filler
-
-
 @pytest.mark.parametrize("name", list(fill_targets.CASES))
 def test_target_case(benchmark, name: str) -> None:
     library, dist, dtype, threads, params = fill_targets.CASES[name]
@@ -44,7 +41,7 @@ def test_target_case(benchmark, name: str) -> None:
     benchmark.extra_info.update(case=name, library=library, distribution=dist, dtype=dtype,
                                 bytes=fill_targets.NBYTES, threads=threads)
     with _bench.threads(library, threads):
-        fill = _filler(library, dist, buf, params)
+        fill = fill_targets.filler(library, dist, buf, params)
         start = time.perf_counter()
         fill()  # untimed: pages in the buffer, loads code
         once = time.perf_counter() - start

@@ -258,24 +258,25 @@ def _place_quadrant(q, c, s):
     return cos_out, sin_out
 
 
+def _sincos_turn(k: torch.Tensor, fraction_bits: int, dtype: torch.dtype, sin_c, cos_c):
+    """(cos, sin) of 2*pi*k/2^(fraction_bits + 2): the quadrant fold, then the sine and cosine
+    polynomials of the signed fraction in ``dtype``."""
+    q, r = _quadrant_fold(k, fraction_bits)
+    f = r.to(dtype) * 2.0**-fraction_bits
+    t = f * f
+    s = f * _horner(sin_c, t)
+    c = t * _horner(cos_c, t) + 1.0
+    return _place_quadrant(q, c, s)
+
+
 def sincos_turn_f32(k24: torch.Tensor):
     """(cos, sin) of 2*pi*k/2^24 for integers 0 <= k < 2^24, in float32."""
-    q, r = _quadrant_fold(k24, 22)
-    f = r.to(_F32) * 2.0**-22
-    t = f * f
-    s = f * _horner(_SIN_F32, t)
-    c = t * _horner(_COS_F32, t) + 1.0
-    return _place_quadrant(q, c, s)
+    return _sincos_turn(k24, 22, _F32, _SIN_F32, _COS_F32)
 
 
 def sincos_turn_f64(k53: torch.Tensor):
     """(cos, sin) of 2*pi*k/2^53 for integers 0 <= k < 2^53, in float64."""
-    q, r = _quadrant_fold(k53, 51)
-    f = r.to(_F64) * 2.0**-51
-    t = f * f
-    s = f * _horner(_SIN_F64, t)
-    c = t * _horner(_COS_F64, t) + 1.0
-    return _place_quadrant(q, c, s)
+    return _sincos_turn(k53, 51, _F64, _SIN_F64, _COS_F64)
 
 
 def norm_ppf(p: torch.Tensor) -> torch.Tensor:

@@ -21,8 +21,9 @@
  *   fi_vu fi_words_v(fi_vu x), fi_vu fi_words_shr8_v(fi_vu x)
  *                            x in memory order (words 4b..4b+3 of each block), and the same
  *                            shifted right by 8 (the 24 bits of the float32 uniforms)
- *   void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
- *                            one block's lanes of round_keys[round] (k0, k1: that round's key)
+ *   void fi_philox_key_block(uint32_t k0, uint32_t k1, uint32_t words[4])
+ *                            one block's lanes of a round key (k0, k1), the same lanes every
+ *                            round, zero in the others (vstream_init adds these patterns)
  *   fi_vf fi_vsqrt_f(fi_vf), fi_vd fi_vsqrt_d(fi_vd)              correctly rounded sqrt
  *   fi_vf fi_vmin_f(fi_vf a, fi_vf b), fi_vd fi_vmin_d(...)      a < b ? a : b per lane (x86 min:
  *                                                                b when either is NaN)
@@ -270,13 +271,22 @@ static inline void vstream_init(fi_vstream *vs, const fi_call *c, uint64_t block
     memcpy(&vs->r0, r0, sizeof r0);
     memcpy(&vs->r0_step, r0_step, sizeof r0_step);
     memcpy(&vs->r0_const, words, sizeof words);
-    uint32_t k0 = c->key[0], k1 = c->key[1];
+    /* Round r's key is (k0 + r W0, k1 + r W1) mod 2^32 in the lanes fi_philox_key_block names
+     * (zero elsewhere), so round_key[r] = round_key[0] + r (W0, W1 in those lanes) lane by lane.
+     * Built by vector adds from two patterns: writing each round's words as scalars and
+     * reading them back as a vector stalled store-to-load forwarding once a round, which was
+     * most of a small fill's cost (a 64-element uniform: about 170 ns of a kernel call). */
+    uint32_t step_words[W32];
+    for (int j = 0; j < G; j++) {
+        fi_philox_key_block(c->key[0], c->key[1], words + 4 * j);
+        fi_philox_key_block(FI_PHILOX_W0, FI_PHILOX_W1, step_words + 4 * j);
+    }
+    fi_vu key, step;
+    memcpy(&key, words, sizeof words);
+    memcpy(&step, step_words, sizeof step_words);
     for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-        for (int j = 0; j < G; j++)
-            fi_philox_key_block(k0, k1, r, words + 4 * j);
-        memcpy(&vs->round_key[r], words, sizeof words);
-        k0 += FI_PHILOX_W0;
-        k1 += FI_PHILOX_W1;
+        vs->round_key[r] = key;
+        key += step;
     }
 }
 

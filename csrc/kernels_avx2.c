@@ -34,9 +34,9 @@
  * mul_epu32 multiplies lanes x0 and x2 by (M0, M1) into 64-bit products (lo0 hi0 lo1 hi1);
  * the dword shuffle 0x1B turns them into (hi1 lo1 hi0 lo0), and the xor with (x1 0 x3 0)
  * and the round key (k0 0 k1 0) gives the next state (hi1^x1^k0, lo1, hi0^x3^k1, lo0). */
-static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, uint32_t words[4])
 {
-    (void)round; /* every round: (k0, 0, k1, 0) */
+    /* every round: (k0, 0, k1, 0) */
     words[0] = k0;
     words[1] = 0;
     words[2] = k1;

@@ -32,9 +32,8 @@
  * (the round key laid out (0, k1, 0, k0)), and one dword shuffle puts it back in that
  * layout (y0, y3, y2, y1); the last round leaves (y3, y2, y1, y0) for fi_words_v /
  * fi_words_shr8_v. */
-static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, uint32_t words[4])
 {
-    (void)round;
     words[0] = 0;
     words[1] = k1;
     words[2] = 0;

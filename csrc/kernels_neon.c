@@ -36,9 +36,9 @@
 #error "the NEON Philox rounds transpose groups of four blocks: FI_NV must be a multiple of 4"
 #endif
 
-static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, int round, uint32_t words[4])
+static inline void fi_philox_key_block(uint32_t k0, uint32_t k1, uint32_t words[4])
 {
-    (void)round; /* every round: (k0, k1, -, -); the rounds broadcast lanes 0 and 1 */
+    /* every round: (k0, k1, -, -); the rounds broadcast lanes 0 and 1 */
     words[0] = k0;
     words[1] = k1;
     words[2] = 0;

@@ -61,6 +61,10 @@ static void cond_broadcast(fi_cond *c) { WakeAllConditionVariable(c); }
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <errno.h>
+#include <sys/mman.h>
+#endif
 
 static int usable_cpus(void)
 {
@@ -89,6 +93,67 @@ static void cond_broadcast(fi_cond *c) { pthread_cond_broadcast(c); }
 
 #endif /* _WIN32 */
 
+/* ---- first touch ---------------------------------------------------------------------
+ *
+ * A fill of fresh memory (torch.empty, to_empty, np.empty below NumPy's huge-page size) pays a
+ * page fault per 4 KiB page on its first write, and in a VM a fault costs about as much as
+ * computing the page's normal values. On Linux >= 5.14, madvise(MADV_POPULATE_WRITE) faults
+ * a whole range in, "just as if manually writing to each page" (madvise(2)), for less than the
+ * demand faults: 1 GiB float32 normal, 2 threads, fresh torch memory: 0.67-0.77 s with demand
+ * faults, 0.54-0.60 s populating 4 MiB at a time before writing it (AMD EPYC Zen 3 guest).
+ * So a thread populates each FI_POPULATE_BYTES piece of its range before the kernel writes it
+ * (the piece is then still in cache). Populating pages that are already there costs as much
+ * as a memset (62-68 ms per GiB), so a piece is populated only when its first whole page is
+ * not resident (mincore): fresh memory is wholly absent, a re-initialized tensor wholly present.
+ * Nothing else changes: the same pages end up written, each element by the same kernel.
+ * Where the call fails (an older kernel: EINVAL) it is not tried again. */
+#define FI_POPULATE_BYTES (4u << 20)
+#define FI_POPULATE_MIN_BYTES (1u << 20) /* smaller ranges are written directly */
+
+#if defined(__linux__)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+static int populate_unsupported; /* set (relaxed atomic) once madvise refused the advice */
+
+static void populate(unsigned char *begin, size_t nbytes)
+{
+    const long page_size = sysconf(_SC_PAGESIZE); /* 4 KiB, or 16/64 KiB on some aarch64 kernels */
+    if (page_size <= 0)
+        return;
+    const uintptr_t page = (uintptr_t)page_size;
+    const uintptr_t lo = ((uintptr_t)begin + page - 1) & ~(page - 1), hi = ((uintptr_t)begin + nbytes) & ~(page - 1);
+    if (hi <= lo || __atomic_load_n(&populate_unsupported, __ATOMIC_RELAXED))
+        return;
+    unsigned char resident = 0;
+    if (mincore((void *)lo, page, &resident) != 0 || (resident & 1u))
+        return;
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
+        __atomic_store_n(&populate_unsupported, 1, __ATOMIC_RELAXED);
+}
+#define FI_HAVE_POPULATE 1
+#endif
+
+/* The one place a thread writes a range: the kernel over it, populated piece by piece where
+ * the platform can (see above). */
+static void write_range(fi_kernel kernel, unsigned char *out, size_t elem_size, uint64_t count, uint64_t first,
+                        const fi_call *call)
+{
+#if defined(FI_HAVE_POPULATE)
+    if (count * elem_size >= FI_POPULATE_MIN_BYTES) {
+        const uint64_t piece = FI_POPULATE_BYTES / elem_size; /* a multiple of every block size */
+        for (uint64_t done = 0; done < count;) {
+            const uint64_t n = count - done < piece ? count - done : piece;
+            populate(out + done * elem_size, (size_t)(n * elem_size));
+            kernel(out + done * elem_size, n, first + done, call);
+            done += n;
+        }
+        return;
+    }
+#endif
+    kernel(out, count, first, call);
+}
+
 typedef struct fi_job {
     fi_kernel kernel;
     unsigned char *out;
@@ -113,7 +178,7 @@ static void run_part(const fi_job *j, int index)
         return;
     const uint64_t left = j->count - start;
     const uint64_t n = left < j->part ? left : j->part;
-    j->kernel(j->out + start * j->elem_size, n, j->first + start, j->call);
+    write_range(j->kernel, j->out + start * j->elem_size, j->elem_size, n, j->first + start, j->call);
 }
 
 static void worker_loop(int index) /* workers do parts 1, 2, ... */
@@ -278,5 +343,5 @@ void fi_run_parallel(fi_kernel kernel, void *out, size_t elem_size, uint64_t cou
         mutex_unlock(&pool_owner);
         return;
     }
-    kernel(out, count, first, call);
+    write_range(kernel, out, elem_size, count, first, call);
 }

@@ -50,6 +50,60 @@ def test_threads_write_only_their_buffer(restore_threads):
     assert np.count_nonzero(view == -7.0) == 0
 
 
+# A fill of at least 1 MiB faults its fresh pages in 4 MiB at a time (madvise
+# MADV_POPULATE_WRITE on Linux, csrc/threads.c) before writing them; these check that this
+# changes no value: fresh anonymous memory, a fresh shared file mapping and resident memory
+# all get the bits of the same fill made from pieces too small to be populated.
+FIRST_TOUCH = 9 << 20  # bytes: on 1 and 2 threads, several 4 MiB pieces and a partial one
+
+
+def _reference(fill, count, dtype, seed, offset):
+    """The fill from pieces of 100000 elements (below 1 MiB: never populated)."""
+    out = np.empty(count, dtype)
+    piece = 100_000
+    for start in range(0, count, piece):
+        fill(out[start:start + piece], seed=seed, offset=offset + start)
+    return out
+
+
+@needs_c
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("dist,dtype", [(d, t) for d in ("uniform", "normal", "trunc_normal") for t in FLOAT_DTYPES])
+def test_fresh_and_resident_memory_get_the_same_bits(restore_threads, dist, dtype, threads):
+    import mmap
+
+    fi.set_num_threads(threads)
+    fill, dt = DISTRIBUTIONS[dist], np_dtype(dtype)
+    count = FIRST_TOUCH // dt.itemsize + 1001
+    want = _reference(fill, count, dt, 3, 17)
+    # fresh: an anonymous mapping nothing has touched, the buffer starting one element in (so
+    # neither end is page-aligned)
+    region = mmap.mmap(-1, (count + 2) * dt.itemsize)
+    try:
+        fresh = np.frombuffer(region, dt)[1:1 + count]
+        fill(fresh, seed=3, offset=17)
+        assert np.array_equal(bits(fresh), bits(want))
+        del fresh
+    finally:
+        region.close()
+    resident = np.ones(count, dt)  # every page written before the fill
+    fill(resident, seed=3, offset=17)
+    assert np.array_equal(bits(resident), bits(want))
+
+
+@needs_c
+def test_a_fresh_file_mapping_gets_the_same_bits(restore_threads, tmp_path):
+    fi.set_num_threads(2)
+    count = FIRST_TOUCH // 4 + 1001
+    mapped = np.memmap(tmp_path / "weights.bin", dtype=np.float32, mode="w+", shape=(count,))
+    fi.normal_(mapped, 0.0, 0.02, seed=8)
+    mapped.flush()
+    del mapped
+    stored = np.fromfile(tmp_path / "weights.bin", dtype=np.float32)
+    want = _reference(lambda buf, **kw: fi.normal_(buf, 0.0, 0.02, **kw), count, np.float32, 8, 0)
+    assert np.array_equal(bits(stored), bits(want))
+
+
 def test_set_num_threads_validates(restore_threads):
     for bad in (0, -1, 257):
         with pytest.raises(ValueError, match="n="):

@@ -106,7 +106,8 @@ static void cond_broadcast(fi_cond *c) { pthread_cond_broadcast(c); }
  * as a memset (62-68 ms per GiB), so a piece is populated only when its first whole page is
  * not resident (mincore): fresh memory is wholly absent, a re-initialized tensor wholly present.
  * Nothing else changes: the same pages end up written, each element by the same kernel.
- * Where the call fails (an older kernel: EINVAL) it is not tried again. */
+ * Where the call fails (an older kernel: EINVAL) it is not tried again; FASTINIT_POPULATE=0
+ * in the environment (read at the first large fill) turns it off, to measure or to rule it out. */
 #define FI_POPULATE_BYTES (4u << 20)
 #define FI_POPULATE_MIN_BYTES (1u << 20) /* smaller ranges are written directly */
 
@@ -114,7 +115,20 @@ static void cond_broadcast(fi_cond *c) { pthread_cond_broadcast(c); }
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
 #endif
-static int populate_unsupported; /* set (relaxed atomic) once madvise refused the advice */
+/* 0: not yet decided, 1: on, 2: off (FASTINIT_POPULATE=0, or madvise refused the advice);
+ * relaxed atomic: threads that decide at once decide the same */
+static int populate_state;
+
+static int populate_enabled(void)
+{
+    int state = __atomic_load_n(&populate_state, __ATOMIC_RELAXED);
+    if (state == 0) {
+        const char *env = getenv("FASTINIT_POPULATE");
+        state = env && env[0] == '0' && env[1] == '\0' ? 2 : 1;
+        __atomic_store_n(&populate_state, state, __ATOMIC_RELAXED);
+    }
+    return state == 1;
+}
 
 static void populate(unsigned char *begin, size_t nbytes)
 {
@@ -123,13 +137,13 @@ static void populate(unsigned char *begin, size_t nbytes)
         return;
     const uintptr_t page = (uintptr_t)page_size;
     const uintptr_t lo = ((uintptr_t)begin + page - 1) & ~(page - 1), hi = ((uintptr_t)begin + nbytes) & ~(page - 1);
-    if (hi <= lo || __atomic_load_n(&populate_unsupported, __ATOMIC_RELAXED))
+    if (hi <= lo || !populate_enabled())
         return;
     unsigned char resident = 0;
     if (mincore((void *)lo, page, &resident) != 0 || (resident & 1u))
         return;
     if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0 && errno == EINVAL)
-        __atomic_store_n(&populate_unsupported, 1, __ATOMIC_RELAXED);
+        __atomic_store_n(&populate_state, 2, __ATOMIC_RELAXED);
 }
 #define FI_HAVE_POPULATE 1
 #endif

@@ -76,19 +76,43 @@ def test_fresh_and_resident_memory_get_the_same_bits(restore_threads, dist, dtyp
     fill, dt = DISTRIBUTIONS[dist], np_dtype(dtype)
     count = FIRST_TOUCH // dt.itemsize + 1001
     want = _reference(fill, count, dt, 3, 17)
-    # fresh: an anonymous mapping nothing has touched, the buffer starting one element in (so
-    # neither end is page-aligned)
-    region = mmap.mmap(-1, (count + 2) * dt.itemsize)
-    try:
-        fresh = np.frombuffer(region, dt)[1:1 + count]
-        fill(fresh, seed=3, offset=17)
-        assert np.array_equal(bits(fresh), bits(want))
-        del fresh
-    finally:
-        region.close()
+    # fresh: anonymous mappings nothing has touched, private (as malloc's) and shared (shmem),
+    # the buffer starting one element in (so neither end is page-aligned)
+    for flags in (mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, mmap.MAP_SHARED | mmap.MAP_ANONYMOUS):
+        region = mmap.mmap(-1, (count + 2) * dt.itemsize, flags=flags)
+        try:
+            fresh = np.frombuffer(region, dt)[1:1 + count]
+            fill(fresh, seed=3, offset=17)
+            assert np.array_equal(bits(fresh), bits(want)), f"mmap flags {flags:#x}"
+            del fresh
+        finally:
+            region.close()
     resident = np.ones(count, dt)  # every page written before the fill
     fill(resident, seed=3, offset=17)
     assert np.array_equal(bits(resident), bits(want))
+
+
+@needs_c
+def test_fastinit_populate_0_gives_the_same_bits():
+    """FASTINIT_POPULATE=0 (pages fault on the first write instead) changes no value."""
+    code = (
+        "import mmap, sys, numpy as np, fastinit as fi\n"
+        f"count = {FIRST_TOUCH // 4 + 1001}\n"
+        "region = mmap.mmap(-1, 4 * count, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)\n"
+        "a = np.frombuffer(region, np.float32)\n"
+        "fi.set_num_threads(2)\n"
+        "fi.normal_(a, 0.0, 0.02, seed=4, offset=9)\n"
+        "sys.stdout.buffer.write(a.tobytes())\n"
+    )
+    env = dict(os.environ)  # a Python child: it keeps a sanitizer preload, as the others here
+    runs = {}
+    for value in ("0", "1"):
+        env["FASTINIT_POPULATE"] = value
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, env=env, cwd=ROOT, timeout=120)
+        assert result.returncode == 0, result.stderr.decode()
+        runs[value] = np.frombuffer(result.stdout, np.float32)
+    want = _reference(lambda buf, **kw: fi.normal_(buf, 0.0, 0.02, **kw), FIRST_TOUCH // 4 + 1001, np.float32, 4, 9)
+    assert np.array_equal(bits(runs["0"]), bits(want)) and np.array_equal(bits(runs["1"]), bits(want))
 
 
 @needs_c

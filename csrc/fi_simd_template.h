@@ -124,14 +124,6 @@ static inline void v_log_bits_f32_n(const fi_vu *bits, const int bias, fi_vf *ou
     }
 }
 
-static inline fi_vf v_log_f32(fi_vf x)
-{
-    const fi_vu bits = (fi_vu)x;
-    fi_vf out;
-    v_log_bits_f32_n(&bits, 127, &out, 1);
-    return out;
-}
-
 static inline fi_vd v_log_f64(fi_vd x)
 {
     const fi_vq bits = (fi_vq)x;
@@ -452,7 +444,7 @@ static inline void step_normal_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out
         }
     }
     fi_vu nb[NP];
-    /* ln(u1), u1 = n 2^-24 for n = k + 1 = 1 .. 2^24: v_log_f32 of u1 from the bits of n as an
+    /* ln(u1), u1 = n 2^-24 for n = k + 1 = 1 .. 2^24: fi_log_f32 of u1 from the bits of n as an
      * exact float, which are u1's with the exponent 24 higher, so the 2^-24 goes into the
      * exponent's bias instead of a multiply (the same bits) */
     for (int j = 0; j < NP; j++)
@@ -512,14 +504,6 @@ static inline void trunc_f32_dp(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *
     *prod = p2 * q2;
 }
 
-/* d and w = -ln(p2 q2) of norm_ppf_f32 (kernels_scalar.c) from raw words */
-static inline void trunc_f32_pq(fi_vu raw, const fi_vconst *k, fi_vf *d, fi_vf *w)
-{
-    fi_vf prod;
-    trunc_f32_dp(raw, k, d, &prod);
-    *w = -v_log_f32(prod);
-}
-
 /* norm_ppf_f32 on FI_NV vectors: the central polynomial (Estrin's scheme: a short dependency
  * chain) everywhere, the tail (a square root and two polynomials, selected per lane) only when
  * some lane of the step needs it, recomputing its inputs from the words (rare: +-3 std sends
@@ -535,7 +519,7 @@ static inline void step_trunc_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[
     fi_vu pb[FI_NV];
     for (int h = 0; h < FI_NV; h++)
         pb[h] = (fi_vu)prod[h];
-    v_log_bits_f32_n(pb, 127, ww, FI_NV); /* v_log_f32 of each product */
+    v_log_bits_f32_n(pb, 127, ww, FI_NV); /* fi_log_f32 of each product */
     for (int h = 0; h < FI_NV; h++)
         ww[h] = -ww[h];
     for (int h = 0; h < FI_NV; h++) {
@@ -549,8 +533,7 @@ static inline void step_trunc_f32(fi_vstream *vs, const fi_vconst *k, fi_vf out[
     }
     if (fi_any_i(tail)) {
         for (int h = 0; h < FI_NV; h++) {
-            fi_vf d, w;
-            trunc_f32_pq(raw[h], k, &d, &w);
+            const fi_vf d = dd[h], w = ww[h];
             const fi_vf s = fi_vsqrt_f(w);
             const fi_vf t1 = v_horner_f(fi_ppf32_t1, 10, s - FI_PPF32_T1_CENTER);
             const fi_vf t2 = v_horner_f(fi_ppf32_t2, 8, s - FI_PPF32_T2_CENTER);

@@ -267,8 +267,9 @@ def fill_(tensor: torch.Tensor, fill: Callable[[Any], Any]) -> None:
     code = _CODES[tensor.dtype]
     if all(hasattr(fill, name) for name in ("dist", "params", "seed", "stream")):
         # a checked fill that carries its call (the "intercept" helper's _Bound): no capture
-        params = tuple(fill.params) + (0.0,) * (4 - len(fill.params))
-        fill_resolved(tensor, (fill.dist, code, *params), fill.seed, fill.stream)
+        from ._functions import resolved_tuple  # imported here: _functions imports this module
+
+        fill_resolved(tensor, resolved_tuple(fill.dist, code, tuple(fill.params)), fill.seed, fill.stream)
         return
     virtual = _virtual(tuple(int(d) for d in tensor.shape), code)
     with _capturing(virtual) as captured:

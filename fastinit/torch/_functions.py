@@ -31,10 +31,17 @@ _PLAIN = (torch.Tensor, torch.nn.Parameter)
 # distribution codes of the core's raw entry (fastinit._call.fill_raw)
 UNIFORM, NORMAL, TRUNC_NORMAL, CONSTANT = _contract.UNIFORM, _contract.NORMAL, _contract.TRUNC_NORMAL, _contract.CONSTANT
 
+
+def resolved_tuple(dist: int, code: int, params: tuple[float, ...]) -> tuple:
+    """A plan's (dist, params) for dtype code ``code`` as the resolved tuple of fastinit._call
+    (dist, code, p0..p3), the unused parameters 0.0."""
+    return (dist, code, *params, *_NO_PARAMS[len(params):])
+
+
 def fill_at(dist: int, address: int, count: int, code: int, seed: int, stream: int, offset: int,
             params: tuple[float, ...]) -> None:
     """One checked fill of raw memory through the core's raw entry (fastinit._call.fill_raw)."""
-    _call.fill_raw(address, count, code, seed, stream, offset, (dist, code, *params, *_NO_PARAMS[len(params):]))
+    _call.fill_raw(address, count, code, seed, stream, offset, resolved_tuple(dist, code, params))
 
 
 _NO_PARAMS = (0.0, 0.0, 0.0, 0.0)
@@ -94,8 +101,7 @@ def plan(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple[int
     "trunc_normal" (mean, std, a, b), "constant" (value,), "variance" (scale, mode,
     distribution)) for a tensor of this shape and dtype code. ValueError/TypeError as
     fastinit's core raises them, before anything is written."""
-    # -0.0 and 0.0, or 1 and 1.0, share an entry: their plans give the same values
-    key = (kind, shape if kind == "variance" else None, code, args)
+    key = _plan_key(kind, shape, code, args)
     found = _PLANS.get(key)
     if found is not None:
         return found
@@ -107,6 +113,12 @@ def plan(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple[int
     return found
 
 
+def _plan_key(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple:
+    # -0.0 and 0.0, or 1 and 1.0, share an entry: their plans give the same values (so
+    # constants, where -0.0 and 0.0 differ, are never remembered)
+    return (kind, shape if kind == "variance" else None, code, args)
+
+
 # The same plans as fastinit._call's resolved tuples (dist, dtype code, p0..p3), for the
 # fast path of _random: building the tuple on every call cost about 0.3 us of a 64-element
 # fill's 2.5 us (benchmarks/test_torch_calls.py). Same keys, and filled only from plan().
@@ -115,14 +127,15 @@ _RESOLVED: dict[tuple, tuple] = {}
 
 def resolved(kind: str, shape: tuple[int, ...], code: int, args: tuple) -> tuple:
     """``plan`` as the resolved tuple that ``fastinit._call.fill_raw`` takes."""
-    key = (kind, shape if kind == "variance" else None, code, args)
+    key = _plan_key(kind, shape, code, args)
     found = _RESOLVED.get(key)
     if found is None:
         dist, params = plan(kind, shape, code, args)
-        found = (dist, code, *params, *_NO_PARAMS[len(params):])
-        if len(_RESOLVED) >= 4096:
-            _RESOLVED.clear()
-        _RESOLVED[key] = found
+        found = resolved_tuple(dist, code, params)
+        if kind != "constant":  # as plan(): -0.0 == 0.0 would share an entry
+            if len(_RESOLVED) >= 4096:
+                _RESOLVED.clear()
+            _RESOLVED[key] = found
     return found
 
 

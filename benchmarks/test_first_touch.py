@@ -106,12 +106,12 @@ def summarize(path: str, without: str | None = None) -> str:
 _CHILD = """
 import json, mmap, time, numpy as np, fastinit as fi, sys
 sys.path.insert(0, {here!r})
-from test_first_touch import FILLS, NBYTES
+from test_first_touch import _PRIVATE, FILLS, NBYTES
 fi.set_num_threads(2)
 best = {{}}
 for _ in range(3):
     for name, run in FILLS.items():
-        region = mmap.mmap(-1, NBYTES, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        region = mmap.mmap(-1, NBYTES, flags=_PRIVATE)
         a = np.frombuffer(region, np.float32)
         start = time.perf_counter()
         run(a)
